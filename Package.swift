@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the numeric core drop overflow and bounds checks: kernels index raw
+// pointers in tight loops, and the checks block vectorisation.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Lopper",
+    products: [
+        .executable(name: "lopper", targets: ["lopper"]),
+        .library(name: "LopperCore", targets: ["LopperCore"]),
+        .library(name: "LopperLua", targets: ["LopperLua"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
+                       providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // Wrappers for Lua's macros and the one place that raises Lua errors.
+        .target(name: "LuaShim", dependencies: ["CLua"]),
+        // Tensors, kernels, random numbers: no Lua here.
+        .target(name: "LopperCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // The Lua surface: the `lopper` module, tensor userdata, the script host.
+        .target(name: "LopperLua", dependencies: ["LopperCore", "LuaShim", "CLua"],
+                swiftSettings: fastMath),
+        .executableTarget(name: "lopper", dependencies: [
+            "LopperLua", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperCore", "CBLAS"],
+                          path: "Sources/LopperBench", swiftSettings: fastMath),
+        .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore"]),
+        .testTarget(name: "LopperLuaTests", dependencies: ["LopperLua"]),
+        .testTarget(name: "LopperCLITests", dependencies: ["lopper"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

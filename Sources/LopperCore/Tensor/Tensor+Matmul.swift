@@ -1,0 +1,63 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS `cblas_sgemm`. Transposed views are passed to BLAS as
+/// transposed operands, without a copy.
+extension Tensor {
+    /// How a 2-d view is handed to sgemm: transposed or not, and its leading dimension.
+    private func gemmOperand() -> (Tensor, CBLAS_TRANSPOSE, Int32) {
+        let r = shape[0], c = shape[1]
+        if strides[1] == 1 && strides[0] >= Swift.max(1, c) { return (self, CblasNoTrans, Int32(strides[0])) }
+        if strides[0] == 1 && strides[1] >= Swift.max(1, r) { return (self, CblasTrans, Int32(strides[1])) }
+        let copy = clone()
+        return (copy, CblasNoTrans, Int32(Swift.max(1, c)))
+    }
+
+    /// c = alpha · a·b + beta · c for 2-d views (c must be contiguous rows).
+    public static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) {
+        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+        if m == 0 || n == 0 { return }
+        if k == 0 { if beta == 0 { c.zero_() } else { c.mul_(beta) }; return }
+        let (av, ta, lda) = a.gemmOperand()
+        let (bv, tb, ldb) = b.gemmOperand()
+        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha,
+                    av.data, lda, bv.data, ldb, beta, c.data, Int32(c.strides[0]))
+    }
+
+    /// NumPy `matmul`: 1-d·1-d is a dot product, 1-d operands gain and then lose a unit
+    /// dimension, and leading (batch) dimensions broadcast.
+    public func matmul(_ other: Tensor) throws -> Tensor {
+        let misaligned = TensorError("matmul: \(describeShape(shape)) and \(describeShape(other.shape)) do not align")
+        guard rank >= 1 && other.rank >= 1 else {
+            throw TensorError("matmul: expected tensors with at least 1 dimension, got \(describeShape(shape)) and \(describeShape(other.shape))")
+        }
+        let a = rank == 1 ? try unsqueeze(0) : self
+        let b = other.rank == 1 ? try other.unsqueeze(1) : other
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
+        let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
+        guard k == k2 else { throw misaligned }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = try Shape.broadcast(batchA, batchB, op: "matmul")
+        var outShape = batch + [m, n]
+        let out = Tensor(shape: outShape)
+        if batch.isEmpty {
+            Tensor.gemm(a, b, into: out)
+        } else {
+            let ea = try a.expand(batch + [m, k]), eb = try b.expand(batch + [k2, n])
+            let nb = Shape.count(batch)
+            let bStrides = Shape.contiguousStrides(batch)
+            for i in 0..<nb {
+                var (va, vb, vo) = (ea, eb, out)
+                var rest = i
+                for d in 0..<batch.count {
+                    let idx = rest / bStrides[d]
+                    rest %= bStrides[d]
+                    va = try va.select(0, idx); vb = try vb.select(0, idx); vo = try vo.select(0, idx)
+                }
+                Tensor.gemm(va, vb, into: vo)
+            }
+        }
+        if other.rank == 1 { outShape.removeLast() }
+        if rank == 1 { outShape.remove(at: outShape.count - (other.rank == 1 ? 1 : 2)) }
+        return outShape == out.shape ? out : try out.view(outShape)
+    }
+}

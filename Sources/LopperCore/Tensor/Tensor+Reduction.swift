@@ -1,0 +1,148 @@
+import Foundation
+
+/// Reductions over all elements (a 0-d result) or along one dimension. Sums accumulate in
+/// double precision, so large tensors reduce accurately.
+extension Tensor {
+    /// Splits a contiguous layout around `dim` into (outer, n, inner) and the result shape.
+    private func reductionLayout(_ dim: Int?, keepdim: Bool, op: String) throws -> (outer: Int, n: Int, inner: Int, shape: [Int]) {
+        guard let dim else {
+            return (1, count, 1, keepdim ? [Int](repeating: 1, count: rank) : [])
+        }
+        let d = try Shape.normalize(dim: dim, rank: rank, op: op)
+        if rank == 0 { return (1, 1, 1, []) }
+        var s = shape
+        if keepdim { s[d] = 1 } else { s.remove(at: d) }
+        return (Shape.count(Array(shape[..<d])), shape[d], Shape.count(Array(shape[(d + 1)...])), s)
+    }
+
+    /// A reduction with a double accumulator: `combine` folds each element in, `finish`
+    /// turns the accumulator and the number of elements folded into the result.
+    @inline(__always)
+    func reduce(dim: Int?, keepdim: Bool, op: String, initial: Double,
+                _ combine: (Double, Float) -> Double, finish: (Double, Int) -> Float) throws -> Tensor {
+        let (outer, n, inner, outShape) = try reductionLayout(dim, keepdim: keepdim, op: op)
+        let x = contiguous(), p = x.data
+        let out = Tensor(shape: outShape)
+        let o = out.data
+        if inner == 1 {
+            for i in 0..<outer {
+                var acc = initial
+                let row = p + i * n
+                for k in 0..<n { acc = combine(acc, row[k]) }
+                o[i] = finish(acc, n)
+            }
+            return out
+        }
+        var acc = [Double](repeating: initial, count: inner)
+        for i in 0..<outer {
+            for j in 0..<inner { acc[j] = initial }
+            for k in 0..<n {
+                let row = p + (i * n + k) * inner
+                for j in 0..<inner { acc[j] = combine(acc[j], row[j]) }
+            }
+            for j in 0..<inner { o[i * inner + j] = finish(acc[j], n) }
+        }
+        return out
+    }
+
+    public func sum(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        try reduce(dim: dim, keepdim: keepdim, op: "sum", initial: 0, { $0 + Double($1) }, finish: { a, _ in Float(a) })
+    }
+
+    public func mean(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        guard count > 0 else { throw TensorError("mean: tensor of shape \(describeShape(shape)) is empty") }
+        return try reduce(dim: dim, keepdim: keepdim, op: "mean", initial: 0, { $0 + Double($1) },
+                          finish: { a, n in Float(a / Double(n)) })
+    }
+
+    public func max(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        try requireNonEmpty("max")
+        return try reduce(dim: dim, keepdim: keepdim, op: "max", initial: -.infinity,
+                          { Swift.max($0, Double($1)) }, finish: { a, _ in Float(a) })
+    }
+
+    public func min(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        try requireNonEmpty("min")
+        return try reduce(dim: dim, keepdim: keepdim, op: "min", initial: .infinity,
+                          { Swift.min($0, Double($1)) }, finish: { a, _ in Float(a) })
+    }
+
+    public func countNonzero(dim: Int? = nil) throws -> Tensor {
+        try reduce(dim: dim, keepdim: false, op: "count_nonzero", initial: 0,
+                   { $0 + ($1 != 0 ? 1 : 0) }, finish: { a, _ in Float(a) })
+    }
+
+    /// p-norm for p = 1, 2, ∞ or any positive p.
+    public func norm(p: Double = 2, dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        switch p {
+        case 1:
+            return try reduce(dim: dim, keepdim: keepdim, op: "norm", initial: 0, { $0 + Double(Swift.abs($1)) }, finish: { a, _ in Float(a) })
+        case 2:
+            return try reduce(dim: dim, keepdim: keepdim, op: "norm", initial: 0, { $0 + Double($1) * Double($1) }, finish: { a, _ in Float(a.squareRoot()) })
+        case .infinity:
+            return try reduce(dim: dim, keepdim: keepdim, op: "norm", initial: 0, { Swift.max($0, Double(Swift.abs($1))) }, finish: { a, _ in Float(a) })
+        case let p where p > 0 && p.isFinite:
+            return try reduce(dim: dim, keepdim: keepdim, op: "norm", initial: 0, { $0 + Foundation.pow(Double(Swift.abs($1)), p) },
+                              finish: { a, _ in Float(Foundation.pow(a, 1 / p)) })
+        default:
+            throw TensorError("norm: p must be positive (1, 2, math.huge or another number), got \(p)")
+        }
+    }
+
+    /// Variance; `unbiased` divides by n-1 (the default, as in PyTorch), else by n.
+    public func variance(dim: Int? = nil, unbiased: Bool = true, keepdim: Bool = false) throws -> Tensor {
+        let n = dim == nil ? count : (rank == 0 ? 1 : shape[try Shape.normalize(dim: dim!, rank: rank, op: "var")])
+        let correction = unbiased ? 1 : 0
+        guard n - correction > 0 else {
+            throw TensorError("var: needs at least \(correction + 1) elements along the reduced dimension, got \(n)")
+        }
+        let m = try mean(dim: dim, keepdim: true)
+        let d = try sub(m)
+        return try reduce(dim: dim, keepdim: keepdim, op: "var", initial: 0, { $0 + Double($1) * Double($1) }, finish: { a, _ in
+            Float(a / Double(n - correction))
+        }, on: d)
+    }
+
+    public func std(dim: Int? = nil, unbiased: Bool = true, keepdim: Bool = false) throws -> Tensor {
+        try variance(dim: dim, unbiased: unbiased, keepdim: keepdim).sqrt()
+    }
+
+    @inline(__always)
+    private func reduce(dim: Int?, keepdim: Bool, op: String, initial: Double, _ combine: (Double, Float) -> Double,
+                        finish: (Double, Int) -> Float, on t: Tensor) throws -> Tensor {
+        try t.reduce(dim: dim, keepdim: keepdim, op: op, initial: initial, combine, finish: finish)
+    }
+
+    private func requireNonEmpty(_ op: String) throws {
+        guard count > 0 else { throw TensorError("\(op): tensor of shape \(describeShape(shape)) is empty") }
+    }
+
+    /// Largest (or smallest) values and their 0-based indices along `dim`, or over all
+    /// elements (flat index) when `dim` is nil. Ties go to the first index.
+    public func extremum(largest: Bool, dim: Int?, keepdim: Bool = false, op: String) throws -> (values: Tensor, indices: Tensor) {
+        try requireNonEmpty(op)
+        let (outer, n, inner, outShape) = try reductionLayout(dim, keepdim: keepdim, op: op)
+        let x = contiguous(), p = x.data
+        let values = Tensor(shape: outShape), indices = Tensor(shape: outShape)
+        for i in 0..<outer {
+            for j in 0..<inner {
+                var best = p[i * n * inner + j], at = 0
+                for k in 1..<Swift.max(n, 1) {
+                    let v = p[(i * n + k) * inner + j]
+                    if largest ? v > best : v < best { best = v; at = k }
+                }
+                values.data[i * inner + j] = best
+                indices.data[i * inner + j] = Float(at)
+            }
+        }
+        return (values, indices)
+    }
+
+    public func argmax(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        try extremum(largest: true, dim: dim, keepdim: keepdim, op: "argmax").indices
+    }
+
+    public func argmin(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        try extremum(largest: false, dim: dim, keepdim: keepdim, op: "argmin").indices
+    }
+}

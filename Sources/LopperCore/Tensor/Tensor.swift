@@ -1,0 +1,122 @@
+/// A Float32 tensor: a row-major view (shape, strides, offset) of a shared `Storage`.
+/// Views made by `reshape`, `transpose`, `narrow`, `select` … share the storage, so
+/// writing through one is seen by the others, as in Torch7 and PyTorch.
+public final class Tensor {
+    public let storage: Storage
+    public let shape: [Int]
+    public let strides: [Int]
+    public let offset: Int
+
+    public init(storage: Storage, shape: [Int], strides: [Int], offset: Int) {
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    /// A new zero-filled contiguous tensor.
+    public convenience init(shape: [Int]) {
+        self.init(storage: Storage(count: Shape.count(shape)), shape: shape,
+                  strides: Shape.contiguousStrides(shape), offset: 0)
+    }
+
+    /// A new contiguous tensor holding `values` in row-major order.
+    public convenience init(shape: [Int], values: [Float]) throws {
+        guard Shape.count(shape) == values.count else {
+            throw TensorError("tensor: shape \(describeShape(shape)) needs \(Shape.count(shape)) values, got \(values.count)")
+        }
+        self.init(shape: shape)
+        values.withUnsafeBufferPointer { src in
+            guard let s = src.baseAddress else { return }
+            data.update(from: s, count: values.count)
+        }
+    }
+
+    /// A 0-d tensor holding one number.
+    public convenience init(scalar: Float) {
+        self.init(shape: [])
+        data[0] = scalar
+    }
+
+    /// Number of elements.
+    public var count: Int { Shape.count(shape) }
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+    /// Pointer to the first element of this view.
+    @inline(__always) public var data: UnsafeMutablePointer<Float> { storage.base + offset }
+
+    /// Whether the elements lie in row-major order without gaps (size-1 dims ignored).
+    public var isContiguous: Bool {
+        var expected = 1
+        for d in stride(from: rank - 1, through: 0, by: -1) where shape[d] != 1 {
+            if strides[d] != expected { return false }
+            expected *= shape[d]
+        }
+        return true
+    }
+
+    /// This tensor if contiguous, else a contiguous copy.
+    public func contiguous() -> Tensor { isContiguous ? self : clone() }
+
+    /// A contiguous copy with its own storage.
+    public func clone() -> Tensor {
+        let out = Tensor(shape: shape)
+        out.copyElements(from: self)
+        return out
+    }
+
+    /// The elements in row-major order.
+    public func toArray() -> [Float] {
+        let c = contiguous()
+        return Array(UnsafeBufferPointer(start: c.data, count: count))
+    }
+
+    /// The single element of a one-element tensor.
+    public func item() throws -> Float {
+        guard count == 1 else {
+            throw TensorError("item: expected a tensor with one element, got shape \(describeShape(shape))")
+        }
+        return data[0]
+    }
+
+    /// Storage offset of the element at 0-based `index` (unchecked).
+    @inline(__always)
+    public func elementOffset(_ index: [Int]) -> Int {
+        var o = 0
+        for d in 0..<index.count { o += index[d] * strides[d] }
+        return o
+    }
+
+    /// Reads the element at a 0-based multi-index (unchecked).
+    public subscript(_ index: Int...) -> Float {
+        get { data[elementOffset(index)] }
+        set { data[elementOffset(index)] = newValue }
+    }
+
+    /// Whether two tensors view overlapping memory of the same storage.
+    public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+
+    /// Copies `source` (same element count, any layout) into this tensor's shape, row-major.
+    func copyElements(from source: Tensor) {
+        if source.isContiguous && isContiguous {
+            data.update(from: source.data, count: count)
+            return
+        }
+        let src = source.shape == shape ? source : source.reshapedView(shape)
+        StridedLoop.run(shape: shape, strides: [strides, src.strides]) { off, n, st in
+            let o = self.data + off[0], s = src.data + off[1]
+            let so = st[0], ss = st[1]
+            for i in 0..<n { o[i * so] = s[i * ss] }
+        }
+    }
+}
+
+extension Tensor {
+    /// A view of the same elements with another shape when the layout allows it, else a
+    /// view of a contiguous copy (same count is the caller's duty).
+    func reshapedView(_ newShape: [Int]) -> Tensor {
+        let c = contiguous()
+        return Tensor(storage: c.storage, shape: newShape,
+                      strides: Shape.contiguousStrides(newShape), offset: c.offset)
+    }
+}

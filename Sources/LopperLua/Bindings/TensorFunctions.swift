@@ -1,0 +1,67 @@
+import CLua
+import LuaShim
+import LopperCore
+
+/// `lp.*` functions that make tensors or take several: constructors, `cat`, `stack`,
+/// `where`, seeding. Methods (also callable as `lp.name(t, …)`) are in TensorMethods.
+enum TensorFunctions {
+    static let all: [LuaFunction] = [
+        LuaFunction("zeros") { c in c.push(try Tensor.zeros(try c.shape(from: 1))) },
+        LuaFunction("ones") { c in c.push(try Tensor.ones(try c.shape(from: 1))) },
+        LuaFunction("full") { c in
+            try c.arity(2, 2)
+            return c.push(try Tensor.full(try c.shape(from: 1), Float(try c.number(2, "value"))))
+        },
+        LuaFunction("arange") { c in
+            // arange(stop) | arange(start, stop [, step]): stop excluded, as in PyTorch.
+            try c.arity(1, 3)
+            let a = try c.number(1, "start"), b = try c.optNumber(2, "stop"), s = try c.optNumber(3, "step")
+            return c.push(b == nil ? try Tensor.arange(0, a) : try Tensor.arange(a, b!, s ?? 1))
+        },
+        LuaFunction("linspace") { c in
+            try c.arity(3, 3)
+            return c.push(try Tensor.linspace(try c.number(1, "start"), try c.number(2, "stop"), try c.int(3, "steps")))
+        },
+        LuaFunction("eye") { c in
+            try c.arity(1, 2)
+            return c.push(try Tensor.eye(try c.int(1, "n"), try c.optInt(2, "m")))
+        },
+        LuaFunction("rand") { c in c.push(try Tensor.rand(try c.shape(from: 1))) },
+        LuaFunction("randn") { c in c.push(try Tensor.randn(try c.shape(from: 1))) },
+        LuaFunction("randperm") { c in
+            // A random permutation of 1..n (1-based, like every index in Lopper's Lua API).
+            try c.arity(1, 1)
+            return c.push(try Tensor.randperm(try c.int(1, "n")).add(1))
+        },
+        LuaFunction("from") { c in
+            try c.arity(1, 1)
+            return c.push(try TensorConversion.fromTable(c, 1))
+        },
+        LuaFunction("manual_seed") { c in
+            try c.arity(1, 1)
+            let seed = try c.int(1, "seed")
+            RandomGenerator.shared.reseed(UInt64(bitPattern: Int64(seed)))
+            return 0
+        },
+        LuaFunction("is_tensor") { c in
+            try c.arity(1, 1)
+            return c.push(c.optTensor(1) != nil)
+        },
+        LuaFunction("cat") { c in
+            try c.arity(1, 2)
+            let ts = try c.tensorList(1)
+            let d = try c.optDim(2, rank: ts.first?.rank ?? 1) ?? 0
+            return c.push(try Tensor.cat(ts, dim: d))
+        },
+        LuaFunction("stack") { c in
+            try c.arity(1, 2)
+            let ts = try c.tensorList(1)
+            let d = try c.optDim(2, rank: (ts.first?.rank ?? 0) + 1) ?? 0
+            return c.push(try Tensor.stack(ts, dim: d))
+        },
+        LuaFunction("where") { c in
+            try c.arity(3, 3)
+            return c.push(try Tensor.where(try c.tensor(1, "a condition tensor"), try c.operand(2, "a"), try c.operand(3, "b")))
+        },
+    ]
+}

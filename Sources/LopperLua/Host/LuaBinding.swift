@@ -1,0 +1,56 @@
+import CLua
+import LuaShim
+
+/// An error raised from a binding back into Lua; its message names the function.
+public struct LuaError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A Swift function callable from Lua. The body reads its arguments through `LuaCall`,
+/// pushes its results and returns how many; any error it throws becomes a Lua error,
+/// raised by the C trampoline after this Swift frame has returned (see LuaShim.h).
+public final class LuaFunction {
+    public let name: String
+    let body: (LuaCall) throws -> Int32
+
+    public init(_ name: String, _ body: @escaping (LuaCall) throws -> Int32) {
+        self.name = name
+        self.body = body
+        // Bindings live as long as the process: Lua holds them as light userdata.
+        pointer = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    fileprivate var pointer: UnsafeMutableRawPointer!
+
+    /// Pushes this function onto the Lua stack as a closure over the trampoline.
+    public func push(_ L: OpaquePointer) {
+        LuaFunction.installDispatcher
+        lp_push_binding(L, pointer)
+    }
+
+    private static let installDispatcher: Void = lp_set_dispatcher(dispatch)
+}
+
+/// Runs a binding; never lets a Swift error escape into C.
+private func dispatch(_ L: OpaquePointer?, _ box: UnsafeMutableRawPointer?) -> Int32 {
+    let function = Unmanaged<LuaFunction>.fromOpaque(box!).takeUnretainedValue()
+    let call = LuaCall(L: L!, function: function)
+    do {
+        return try function.body(call)
+    } catch {
+        let message: String
+        switch error {
+        case let e as LuaError: message = e.message
+        case let e as TensorErrorConvertible: message = e.luaMessage
+        default: message = "\(function.name): \(error)"
+        }
+        lua_settop(L, 0)
+        lua_pushstring(L, message)
+        return LP_ERROR
+    }
+}
+
+/// Errors from the core that already carry a complete message.
+protocol TensorErrorConvertible { var luaMessage: String { get } }

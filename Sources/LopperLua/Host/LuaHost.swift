@@ -1,0 +1,173 @@
+import Foundation
+import CLua
+import LuaShim
+import LopperCore
+
+/// An error from a script: its message (with `file:line:`) and a Lua traceback.
+public struct LuaScriptError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// A Lua 5.4 state with the `lopper` module loaded: `require "lopper"` and the global `lp`.
+/// Scripts load as text only; every call into Lua is protected and errors come back as
+/// `LuaScriptError` with a traceback.
+public final class LuaHost {
+    public let L: OpaquePointer
+    /// Native bytes created since the garbage collector was last told.
+    private var nativeDebt = 0
+    /// Tensor memory that triggers a collector step: Lua does not see native memory, so
+    /// without this a loop creating tensors grows until Lua's own heap happens to grow.
+    static let gcStepBytes = 16 << 20
+
+    /// Creates a state; `overrides` are the `--set` values that `lp.config` merges in.
+    public init(overrides: [(String, SetValue)] = []) throws {
+        guard let L = luaL_newstate() else { throw LuaScriptError(message: "lopper: cannot create a Lua state") }
+        self.L = L
+        lua_atpanic(L, lp_panic)
+        lp_host_slot(L).pointee = Unmanaged.passUnretained(self).toOpaque()
+        luaL_openlibs(L)
+        LopperModule.install(L)
+        try runPrelude(overrides: overrides)
+    }
+
+    deinit {
+        lua_close(L)
+    }
+
+    /// The host that owns a state (nil for a state not made by LuaHost).
+    static func of(_ L: OpaquePointer) -> LuaHost? {
+        guard let p = lp_host_slot(L).pointee else { return nil }
+        return Unmanaged<LuaHost>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// Tells the collector about new tensor memory, stepping it when enough has piled up.
+    func noteNative(_ storage: Storage, _ L: OpaquePointer) {
+        guard !storage.reportedToHost else { return }
+        storage.reportedToHost = true
+        nativeDebt += storage.bytes
+        if nativeDebt >= LuaHost.gcStepBytes {
+            let kb = nativeDebt >> 10
+            nativeDebt = 0
+            lp_gc_step(L, Int32(clamping: kb))
+        }
+    }
+
+    /// Registers a global Lua function backed by Swift.
+    public func setGlobal(_ function: LuaFunction) {
+        function.push(L)
+        lua_setglobal(L, function.name)
+    }
+
+    // MARK: Running code
+
+    /// Loads a chunk (text only) and leaves it on the stack, or throws its syntax error.
+    private func load(_ code: String, chunkName: String) throws {
+        let status = code.utf8CString.withUnsafeBufferPointer { buf in
+            lp_load_text(L, buf.baseAddress, buf.count - 1, chunkName)
+        }
+        if status != LUA_OK {
+            let message = lp_tostring(L, -1).map { String(cString: $0) } ?? "syntax error"
+            lp_pop(L, 1)
+            throw LuaScriptError(message: message)
+        }
+    }
+
+    /// Calls the function below `nargs` arguments on the stack under a traceback handler;
+    /// returns the number of results left on the stack.
+    @discardableResult
+    private func protectedCall(nargs: Int32, base: Int32) throws -> Int32 {
+        let handler = base + 1
+        lp_pushcfunction(L, lp_traceback_handler)
+        lp_insert(L, handler)
+        let status = lp_pcall(L, nargs, LUA_MULTRET, handler)
+        if status != LUA_OK {
+            let message = lp_tostring(L, -1).map { String(cString: $0) } ?? "error object is not a string"
+            lua_settop(L, base)
+            throw LuaScriptError(message: message)
+        }
+        lp_remove(L, handler)
+        return lua_gettop(L) - base
+    }
+
+    /// Runs a script file with `args` as `...` and the global `arg` (arg[0] = path).
+    public func runFile(_ path: String, args: [String] = []) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let why = FileManager.default.fileExists(atPath: path) ? "it cannot be read" : "no such file"
+            throw LuaScriptError(message: "lopper: cannot open script '\(path)': \(why)")
+        }
+        guard let code = String(data: data, encoding: .utf8) else {
+            throw LuaScriptError(message: "lopper: script '\(path)' is not UTF-8 text")
+        }
+        lua_createtable(L, Int32(args.count), 1)
+        lua_pushstring(L, path)
+        lua_rawseti(L, -2, 0)
+        for (i, a) in args.enumerated() {
+            lua_pushstring(L, a)
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        lua_setglobal(L, "arg")
+        let base = lua_gettop(L)
+        try load(code, chunkName: "@" + path)
+        for a in args { lua_pushstring(L, a) }
+        let n = try protectedCall(nargs: Int32(args.count), base: base)
+        lp_pop(L, n)
+    }
+
+    /// Runs a snippet and returns its results, each as `tostring` gives it. An expression
+    /// is tried first (`1 + 1` gives "2"), then the snippet as statements.
+    @discardableResult
+    public func eval(_ code: String, chunkName: String = "=(eval)") throws -> [String] {
+        let base = lua_gettop(L)
+        lua_rawgetp(L, lp_registryindex(), LuaHost.showKey)
+        do { try load("return " + code, chunkName: chunkName) } catch { try load(code, chunkName: chunkName) }
+        let n = try protectedCall(nargs: 1, base: base)
+        var out: [String] = []
+        if n == 1, lua_type(L, -1) == LUA_TTABLE {
+            for i in stride(from: 1, through: Int(lua_rawlen(L, -1)), by: 1) {
+                lua_rawgeti(L, -1, lua_Integer(i))
+                out.append(lp_tostring(L, -1).map { String(cString: $0) } ?? "")
+                lp_pop(L, 1)
+            }
+        }
+        lua_settop(L, base)
+        return out
+    }
+
+    /// Runs a snippet as statements (no results), for tests and embedding.
+    public func run(_ code: String, chunkName: String = "=(run)") throws {
+        let base = lua_gettop(L)
+        try load(code, chunkName: chunkName)
+        let n = try protectedCall(nargs: 0, base: base)
+        lp_pop(L, n)
+    }
+
+    /// Whether the script read its `--set` values through `lp.config`.
+    public var configWasRead: Bool {
+        lua_rawgetp(L, lp_registryindex(), LuaHost.configStateKey)
+        lua_pushstring(L, "read")
+        lua_rawget(L, -2)
+        defer { lp_pop(L, 2) }
+        return lua_toboolean(L, -1) != 0
+    }
+
+    // Registry keys: unique addresses.
+    static let showKey = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+    static let configStateKey = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+
+    /// Runs the Lua part of the module (lp.config and the result printer of `eval`).
+    private func runPrelude(overrides: [(String, SetValue)]) throws {
+        let base = lua_gettop(L)
+        try load(LopperModule.prelude, chunkName: "=lopper.prelude")
+        lua_getglobal(L, "lp")
+        lua_createtable(L, 0, Int32(overrides.count))
+        for (key, value) in overrides {
+            value.push(L)
+            lua_setfield(L, -2, key)
+        }
+        let n = try protectedCall(nargs: 2, base: base)
+        guard n == 2 else { throw LuaScriptError(message: "lopper: prelude returned \(n) values") }
+        lua_rawsetp(L, lp_registryindex(), LuaHost.configStateKey)
+        lua_rawsetp(L, lp_registryindex(), LuaHost.showKey)
+    }
+}

@@ -1,0 +1,47 @@
+import CLua
+import LuaShim
+import LopperCore
+
+/// Assembles the `lopper` Lua module: `lp` global, `require "lopper"`, the tensor
+/// metatable and its methods.
+public enum LopperModule {
+    public static let version = "0.1.0"
+
+    /// Every function in `lp`: constructors and every tensor method.
+    static let functions: [LuaFunction] = TensorFunctions.all + TensorMethods.all
+
+    static func install(_ L: OpaquePointer) {
+        // Tensor metatable: metamethods, then __index over the methods table.
+        lua_createtable(L, 0, Int32(TensorMetamethods.metamethods.count + 2))
+        for (name, f) in TensorMetamethods.metamethods {
+            f.push(L)
+            lua_setfield(L, -2, name)
+        }
+        lua_pushstring(L, "lopper.Tensor")
+        lua_setfield(L, -2, "__name")
+        lua_createtable(L, 0, Int32(TensorMethods.all.count))
+        for f in TensorMethods.all {
+            f.push(L)
+            lua_setfield(L, -2, f.name)
+        }
+        TensorMetamethods.indexer.push(L)
+        lp_install_tensor_metatable(L)
+
+        // The module table.
+        lua_createtable(L, 0, Int32(functions.count + 4))
+        for f in functions {
+            f.push(L)
+            lua_setfield(L, -2, f.name)
+        }
+        lua_getfield(L, -1, "from")
+        lua_setfield(L, -2, "tensor")
+        lua_pushstring(L, version)
+        lua_setfield(L, -2, "version")
+        lua_pushvalue(L, -1)
+        lua_setglobal(L, "lp")
+        lua_getfield(L, lp_registryindex(), LUA_LOADED_TABLE)
+        lua_pushvalue(L, -2)
+        lua_setfield(L, -2, "lopper")
+        lp_pop(L, 2)
+    }
+}

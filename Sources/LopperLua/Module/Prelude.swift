@@ -1,0 +1,56 @@
+extension LopperModule {
+    /// The parts of the module written in Lua. Called with (lp, overrides); returns the
+    /// result printer used by `eval` and the config state the host inspects.
+    static let prelude = #"""
+local lp, overrides = ...
+local state = { read = false }
+
+-- Sorted keys of a table, for messages.
+local function keys_of(t)
+  local names = {}
+  for name in pairs(t) do names[#names + 1] = tostring(name) end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+-- lp.config(defaults): the script's settings, with `lopper run --set key=value` applied.
+-- Unknown keys and values of the wrong type are errors, so a typo never goes unnoticed.
+function lp.config(defaults)
+  state.read = true
+  if defaults == nil then defaults = {} end
+  if type(defaults) ~= "table" then
+    error("config: expected a table of defaults, got " .. type(defaults), 2)
+  end
+  local cfg = {}
+  for k, v in pairs(defaults) do cfg[k] = v end
+  for k, v in pairs(overrides) do
+    local d = defaults[k]
+    if d == nil then
+      error(string.format("config: unknown key '%s' (known keys: %s)", k, keys_of(defaults)), 2)
+    end
+    if type(d) == "table" and type(v) ~= "table" then v = { v } end
+    if type(d) ~= type(v) then
+      error(string.format("config: %s expects a %s, got %s %s", k, type(d), type(v), tostring(v)), 2)
+    end
+    if math.type(d) == "integer" and math.type(v) ~= "integer" then
+      if v ~= math.floor(v) then
+        error(string.format("config: %s expects an integer, got %s", k, tostring(v)), 2)
+      end
+      v = math.tointeger(v)
+    end
+    cfg[k] = v
+  end
+  return cfg
+end
+
+-- The results of a chunk as strings, for `lopper eval`.
+local function show(chunk)
+  local results = table.pack(chunk())
+  local out = {}
+  for i = 1, results.n do out[i] = tostring(results[i]) end
+  return out
+end
+
+return show, state
+"""#
+}

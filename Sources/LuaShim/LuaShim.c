@@ -1,0 +1,103 @@
+#include "LuaShim.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char tensor_key = 0;
+
+static lp_Dispatcher dispatcher = NULL;
+
+void lp_set_dispatcher(lp_Dispatcher d) { dispatcher = d; }
+
+// Runs the Swift closure in upvalue 1; raises its error only after Swift has returned.
+static int lp_trampoline(lua_State *L) {
+    void *box = lua_touserdata(L, lua_upvalueindex(1));
+    int n = dispatcher(L, box);
+    if (n == LP_ERROR) {
+        // Prefix the caller's position, as luaL_error does: "script.lua:12: message".
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    return n;
+}
+
+void lp_push_binding(lua_State *L, void *box) {
+    lua_pushlightuserdata(L, box);
+    lua_pushcclosure(L, lp_trampoline, 1);
+}
+
+int lp_traceback_handler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int lp_load_text(lua_State *L, const char *buffer, size_t size, const char *chunkname) {
+    return luaL_loadbufferx(L, buffer, size, chunkname, "t");
+}
+
+void *lp_touserdata_with(lua_State *L, int idx, const void *key) {
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? p : NULL;
+}
+
+int lp_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "lopper: unprotected Lua error: %s\n", msg ? msg : "(not a string)");
+    fflush(stderr);
+    exit(70);
+}
+
+void **lp_new_tensor(lua_State *L) {
+    void **slot = (void **)lua_newuserdatauv(L, sizeof(void *), 0);
+    *slot = NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_key);
+    lua_setmetatable(L, -2);
+    return slot;
+}
+
+void *lp_to_tensor(lua_State *L, int idx) {
+    void **slot = (void **)lp_touserdata_with(L, idx, &tensor_key);
+    return slot ? *slot : NULL;
+}
+
+void lp_clear_tensor(lua_State *L, int idx) {
+    void **slot = (void **)lua_touserdata(L, idx);
+    if (slot) *slot = NULL;
+}
+
+void lp_push_tensor_metatable(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_key); }
+
+// __index of tensors: methods by name without leaving C, anything else through Swift.
+static int lp_tensor_index(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+void lp_install_tensor_metatable(lua_State *L) {
+    // Stack: metatable, methods, indexer.
+    lua_pushcclosure(L, lp_tensor_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &tensor_key);
+}
+
+void **lp_host_slot(lua_State *L) { return (void **)lua_getextraspace(L); }

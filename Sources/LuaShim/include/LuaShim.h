@@ -1,0 +1,70 @@
+// LuaShim: what Swift cannot import from Lua's headers (macros, varargs), and the single
+// place where Lua errors are raised. Swift code never calls lua_error: a Swift binding
+// returns LP_ERROR with its message on the stack, and lp_trampoline raises it after the
+// Swift frame has returned, so Lua's longjmp never crosses Swift code.
+#ifndef LUASHIM_H
+#define LUASHIM_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+// A Swift binding's return value that means "the error message is on top of the stack".
+#define LP_ERROR (-1)
+
+// The Swift side of every binding: `box` identifies the Swift closure to run.
+typedef int (*lp_Dispatcher)(lua_State *L, void *box);
+
+// Installs the Swift dispatcher, once per process.
+void lp_set_dispatcher(lp_Dispatcher dispatcher);
+// Pushes a Lua function that runs the Swift closure `box` through the trampoline.
+void lp_push_binding(lua_State *L, void *box);
+// Message handler for lua_pcall: appends a traceback to string messages.
+int lp_traceback_handler(lua_State *L);
+// Loads a chunk as text only (binary chunks are refused); returns a lua_load status.
+int lp_load_text(lua_State *L, const char *buffer, size_t size, const char *chunkname);
+// The userdata payload at `idx` if its metatable is the one registered under `key`, else NULL.
+void *lp_touserdata_with(lua_State *L, int idx, const void *key);
+// A panic handler that prints the message and exits instead of aborting.
+int lp_panic(lua_State *L);
+
+// Creates a tensor userdata (one pointer slot) with the tensor metatable; returns the slot.
+void **lp_new_tensor(lua_State *L);
+// The pointer stored in the tensor userdata at `idx`, or NULL if it is not a tensor.
+void *lp_to_tensor(lua_State *L, int idx);
+// Clears the slot of the tensor userdata at `idx` (after __gc released it).
+void lp_clear_tensor(lua_State *L, int idx);
+// With (metatable, methods table, indexer function) on the stack, pops all three and makes
+// the metatable the tensor metatable; its __index finds string keys in the methods table
+// and hands any other key (numbers, slice tables) to the indexer.
+void lp_install_tensor_metatable(lua_State *L);
+// Pushes the tensor metatable.
+void lp_push_tensor_metatable(lua_State *L);
+// Per-state pointer slot (LUA_EXTRASPACE) where the Swift host keeps itself.
+void **lp_host_slot(lua_State *L);
+
+static inline int lp_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline int lp_upvalueindex(int i) { return lua_upvalueindex(i); }
+static inline void lp_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void lp_newtable(lua_State *L) { lua_newtable(L); }
+static inline const char *lp_tostring(lua_State *L, int i) { return lua_tostring(L, i); }
+static inline lua_Number lp_tonumber(lua_State *L, int i) { return lua_tonumber(L, i); }
+static inline lua_Integer lp_tointeger(lua_State *L, int i) { return lua_tointeger(L, i); }
+static inline int lp_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    return lua_pcall(L, nargs, nresults, msgh);
+}
+static inline void lp_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
+static inline void lp_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+static inline void lp_remove(lua_State *L, int idx) { lua_remove(L, idx); }
+static inline void lp_replace(lua_State *L, int idx) { lua_replace(L, idx); }
+static inline int lp_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
+static inline int lp_isinteger(lua_State *L, int idx) { return lua_isinteger(L, idx); }
+static inline void *lp_newuserdata(lua_State *L, size_t size) { return lua_newuserdatauv(L, size, 0); }
+static inline void lp_pushlightuserdata(lua_State *L, void *p) { lua_pushlightuserdata(L, p); }
+static inline void lp_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
+static inline const char *lp_typename_at(lua_State *L, int idx) { return luaL_typename(L, idx); }
+static inline int lp_gc_step(lua_State *L, int kilobytes) { return lua_gc(L, LUA_GCSTEP, kilobytes); }
+static inline int lp_gc_collect(lua_State *L) { return lua_gc(L, LUA_GCCOLLECT, 0); }
+static inline int lp_gc_count_kb(lua_State *L) { return lua_gc(L, LUA_GCCOUNT, 0); }
+
+#endif

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import LopperLua
+
+/// `--set key=value` options shared by the commands that run Lua.
+struct ScriptOptions: ParsableArguments {
+    @Option(name: .customLong("set"),
+            help: ArgumentHelp("Override a setting the script reads with lp.config (repeatable): numbers, true/false, words, \"strings\", lists [1,2].",
+                               valueName: "key=value"))
+    var settings: [String] = []
+
+    func overrides() throws -> [(String, SetValue)] {
+        do { return try settings.map(SetValue.parseAssignment) }
+        catch let e as LuaError { throw ValidationError(e.message) }
+    }
+
+    /// Runs `body` on a new host; script errors go to stderr with exit status 1.
+    func withHost(_ body: (LuaHost) throws -> Void) throws {
+        let host = try LuaHost(overrides: try overrides())
+        do {
+            try body(host)
+        } catch let e as LuaScriptError {
+            fflush(stdout)
+            FileHandle.standardError.write((e.message + "\n").data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+        fflush(stdout)
+        if !settings.isEmpty && !host.configWasRead {
+            FileHandle.standardError.write("lopper: warning: --set had no effect: the script never called lp.config\n".data(using: .utf8)!)
+        }
+    }
+}
