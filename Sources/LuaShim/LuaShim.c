@@ -6,6 +6,20 @@ static const char tensor_key = 0;
 
 static lp_Dispatcher dispatcher = NULL;
 
+// Pushes "file:line: " of the nearest Lua function on the call stack (skipping C frames
+// such as the tensor __index closure), or "" if there is none.
+static void lp_where(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
 void lp_set_dispatcher(lp_Dispatcher d) { dispatcher = d; }
 
 // Runs the Swift closure in upvalue 1; raises its error only after Swift has returned.
@@ -15,7 +29,7 @@ static int lp_trampoline(lua_State *L) {
     if (n == LP_ERROR) {
         // Prefix the caller's position, as luaL_error does: "script.lua:12: message".
         if (lua_type(L, -1) == LUA_TSTRING) {
-            luaL_where(L, 1);
+            lp_where(L);
             lua_insert(L, -2);
             lua_concat(L, 2);
         }

@@ -9,8 +9,15 @@ enum TensorFunctions {
         LuaFunction("zeros") { c in c.push(try Tensor.zeros(try c.shape(from: 1))) },
         LuaFunction("ones") { c in c.push(try Tensor.ones(try c.shape(from: 1))) },
         LuaFunction("full") { c in
-            try c.arity(2, 2)
-            return c.push(try Tensor.full(try c.shape(from: 1), Float(try c.number(2, "value"))))
+            // full({2, 3}, value) or full(2, 3, value).
+            guard c.count >= 2 else { throw c.error("expected sizes and a value, got \(c.count) argument\(c.count == 1 ? "" : "s")") }
+            let value = Float(try c.number(c.count, "value"))
+            if lua_type(c.L, 1) == LUA_TTABLE {
+                try c.arity(2, 2)
+                return c.push(try Tensor.full(try c.intList(1, "size"), value))
+            }
+            let sizes = try (1..<c.count).map { try c.int($0, "size \($0)") }
+            return c.push(try Tensor.full(sizes, value))
         },
         LuaFunction("arange") { c in
             // arange(stop) | arange(start, stop [, step]): stop excluded, as in PyTorch.

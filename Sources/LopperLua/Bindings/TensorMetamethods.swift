@@ -63,12 +63,12 @@ enum TensorMetamethods {
             }
             return c.push(try text(1) + text(2))
         }),
-        ("__newindex", LuaFunction("newindex") { c in
+        ("__newindex", LuaFunction("assignment") { c in
             let t = try c.tensor(1)
             let target = try element(c, t)
             if lua_type(c.L, 3) == LUA_TNUMBER { target.fill_(Float(lp_tonumber(c.L, 3))) }
             else if let v = c.optTensor(3) { try target.copy_(v) }
-            else { throw c.error("can only assign a number or a tensor to a tensor element, got \(c.typeName(3))") }
+            else { throw c.error("a tensor element takes a number or a tensor, got \(c.typeName(3))") }
             return 0
         }),
         ("__gc", LuaFunction("gc") { c in

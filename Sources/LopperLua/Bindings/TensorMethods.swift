@@ -148,6 +148,9 @@ enum TensorMethods {
                 throw c.error("expected \(t.rank) dimensions for shape \(describeShape(t.shape)), got \(dims.count)")
             }
             let zero = try dims.map { try LuaCall.zeroBased($0, size: t.rank, what: "dim", of: "a \(t.rank)-d tensor", call: c) }
+            guard Set(zero).count == zero.count else {
+                throw c.error("dimensions must be a permutation of 1..\(t.rank), got \(describeShape(dims))")
+            }
             return c.push(try t.permute(zero))
         },
         LuaFunction("squeeze") { c in

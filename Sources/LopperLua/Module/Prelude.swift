@@ -5,6 +5,23 @@ extension LopperModule {
 local lp, overrides = ...
 local state = { read = false }
 
+-- Text chunks only: a crafted binary chunk can crash the VM, so load, loadfile, dofile
+-- and require refuse them as the host does for scripts.
+local raw_load, raw_loadfile = load, loadfile
+function load(chunk, name, mode, env) return raw_load(chunk, name, "t", env) end
+function loadfile(file, mode, env) return raw_loadfile(file, "t", env) end
+function dofile(file)
+  local f = assert(loadfile(file))
+  return f()
+end
+package.searchers[2] = function(name)
+  local path, why = package.searchpath(name, package.path)
+  if not path then return "\n\t" .. why end
+  local f, err = loadfile(path)
+  if not f then error(string.format("error loading module '%s' from file '%s':\n\t%s", name, path, err), 2) end
+  return f, path
+end
+
 -- Sorted keys of a table, for messages.
 local function keys_of(t)
   local names = {}
