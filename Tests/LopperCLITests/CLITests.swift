@@ -1,0 +1,94 @@
+import XCTest
+import Foundation
+
+/// Golden-output tests of the `lopper` executable, run as a user runs it.
+final class CLITests: XCTestCase {
+    /// The built `lopper` next to this test bundle.
+    var binary: URL {
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("lopper")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../.build/debug/lopper").standardized
+    }
+
+    struct Result { let status: Int32; let out: String; let err: String }
+
+    func lopper(_ args: String..., stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, "lopper died by a signal")
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func script(_ code: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lopper-test-\(UUID().uuidString).lua")
+        try code.write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    func testVersionAndHelp() throws {
+        let v = try lopper("--version")
+        XCTAssertEqual(v.status, 0)
+        XCTAssertEqual(v.out, "0.1.0\n")
+        let h = try lopper("help")
+        XCTAssertEqual(h.status, 0)
+        XCTAssertTrue(h.out.contains("run") && h.out.contains("eval"), h.out)
+    }
+
+    func testEvalPrintsResults() throws {
+        let r = try lopper("eval", "lp.eye(2), 1 + 1")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "[[1 0]\n [0 1]]\n[Tensor of shape 2x2]\t2\n")
+        let m = try lopper("eval", "local t = lp.randn(3,4); print(t:matmul(t:transpose(1,2)):shape()[1])")
+        XCTAssertEqual(m.out, "3\n")
+    }
+
+    func testRunPassesSetValuesAndArguments() throws {
+        let path = try script("""
+            local cfg = lp.config{rounds = 1, lr = 0.1, arch = "lenet", levels = {1}}
+            print(cfg.rounds, math.type(cfg.rounds), cfg.lr, cfg.arch, #cfg.levels, ...)
+            """)
+        let r = try lopper("run", path, "--set", "rounds=5", "--set", "lr=1e-3", "--set", "levels=[1,2,3]", "--", "a", "b")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out, "5\tinteger\t0.001\tlenet\t3\ta\tb\n")
+    }
+
+    func testScriptErrorsPrintPositionAndTraceback() throws {
+        let path = try script("local x = 1\nlocal y = lp.zeros(3,4):matmul(lp.zeros(5,6))\n")
+        let r = try lopper("run", path)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.hasPrefix("\(path):2: matmul: [3,4] and [5,6] do not align\nstack traceback:"), r.err)
+    }
+
+    func testBadInputsExitCleanly() throws {
+        let missing = try lopper("run", "/no/such/recipe.lua")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.err, "lopper: cannot open script '/no/such/recipe.lua': no such file\n")
+        let syntax = try lopper("run", try script("local = 1"))
+        XCTAssertEqual(syntax.status, 1)
+        XCTAssertTrue(syntax.err.contains(":1: <name> expected near '='"), syntax.err)
+        let badSet = try lopper("run", try script("lp.config{x=1}"), "--set", "x={1}")
+        XCTAssertNotEqual(badSet.status, 0)
+        XCTAssertTrue(badSet.err.contains("--set x: unknown value form '{1}'"), badSet.err)
+        let unknownKey = try lopper("run", try script("lp.config{rounds=1}"), "--set", "rouns=2")
+        XCTAssertEqual(unknownKey.status, 1)
+        XCTAssertTrue(unknownKey.err.contains("config: unknown key 'rouns' (known keys: rounds)"), unknownKey.err)
+        let unused = try lopper("run", try script("print('hi')"), "--set", "x=1")
+        XCTAssertEqual(unused.status, 0)
+        XCTAssertTrue(unused.err.contains("--set had no effect"), unused.err)
+    }
+}
