@@ -1,1 +1,83 @@
-print("x")
+// lopper-bench: speed figures for release builds (run through Scripts/bench).
+import Foundation
+import CBLAS
+import LopperCore
+import LopperLua
+
+/// Seconds per call of `body`: the fastest of 7 timed batches of ~0.1 s each (the least
+/// disturbed by other work on the machine).
+func secondsPerCall(_ body: () throws -> Void) rethrows -> Double {
+    var reps = 1
+    while true {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<reps { try body() }
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        if dt >= 0.05 { reps = max(1, Int(Double(reps) * 0.1 / dt)); break }
+        reps *= 4
+    }
+    var samples: [Double] = []
+    for _ in 0..<7 {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<reps { try body() }
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(reps))
+    }
+    return samples.min()!
+}
+
+func row(_ cells: [String], _ widths: [Int]) -> String {
+    zip(cells, widths).map { c, w in c.padding(toLength: w, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+}
+
+print("Lopper \(LopperModule.version) benchmarks — release build, OpenBLAS threads: \(openblas_get_num_threads())")
+print()
+
+// MARK: matmul against raw sgemm
+print("matmul (Tensor.matmul, allocating its result) vs raw cblas_sgemm on preallocated buffers")
+let widths = [22, 14, 14, 10]
+print(row(["shape (m×k · k×n)", "lopper GFLOP/s", "sgemm GFLOP/s", "overhead"], widths))
+let g = RandomGenerator(seed: 1)
+for (m, k, n) in [(64, 64, 64), (256, 256, 256), (1024, 1024, 1024), (60, 784, 300), (512, 784, 300)] {
+    let a = try Tensor.randn([m, k], generator: g), b = try Tensor.randn([k, n], generator: g)
+    let c = Tensor(shape: [m, n])
+    let flops = 2.0 * Double(m * n * k)
+    let raw = secondsPerCall {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a.data, Int32(k), b.data, Int32(n), 0, c.data, Int32(n))
+    }
+    let ours = try secondsPerCall { _ = try a.matmul(b) }
+    print(row(["\(m)×\(k) · \(k)×\(n)", String(format: "%.1f", flops / ours / 1e9),
+               String(format: "%.1f", flops / raw / 1e9), String(format: "%+.1f%%", (ours / raw - 1) * 100)], widths))
+}
+print()
+
+// MARK: Lua → Swift calls
+print("Lua → Swift call cost (a Lua loop of calls, minus the empty loop)")
+let host = try LuaHost()
+host.setGlobal(LuaFunction("noop") { _ in 0 })
+try host.run("t = lp.zeros(3)")
+func luaLoop(_ body: String, iterations: Int = 2_000_000) throws -> Double {
+    try host.run("function bench() for i = 1, \(iterations) do \(body) end end")
+    return try secondsPerCall { try host.run("bench()") } / Double(iterations)
+}
+let empty = try luaLoop("")
+for (label, body) in [("noop()  (bare binding)", "noop()"), ("lp.is_tensor(t)", "lp.is_tensor(t)"),
+                      ("t:numel()  (method lookup + call)", "t:numel()")] {
+    let per = try luaLoop(body) - empty
+    print(row([label, String(format: "%.0f ns per call", per * 1e9)], [34, 20]))
+}
+print()
+
+// MARK: Kernels that pruning leans on
+print("Pruning-threshold kernels on 1M elements")
+let big = try Tensor.randn([1_000_000], generator: g)
+for (label, body) in [
+    ("abs", { _ = big.abs() }),
+    ("sum", { _ = try big.sum() }),
+    ("kthvalue (k = 500,000)", { _ = try big.kthvalue(500_000) }),
+    ("quantile(0.8)", { _ = try big.quantile(0.8) }),
+    ("topk(1000)", { _ = try big.topk(1000) }),
+    ("sort", { _ = try big.sort() }),
+] as [(String, () throws -> Void)] {
+    let s = try secondsPerCall(body)
+    print(row([label, String(format: "%.2f ms", s * 1e3)], [34, 12]))
+}

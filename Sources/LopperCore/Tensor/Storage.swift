@@ -6,24 +6,20 @@ public final class Storage {
     public let base: UnsafeMutablePointer<Float>
     public let count: Int
 
-    /// Allocates `count` floats, zero-filled.
-    public init(count: Int) {
+    /// Allocates `count` floats, zero-filled unless `zeroed` is false (for results that
+    /// are written in full before they are read).
+    public init(count: Int, zeroed: Bool = true) {
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        var raw: UnsafeMutableRawPointer?
-        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
-            // Allocation failure of tensor memory cannot be recovered from by a script.
-            FileHandle.standardError.write("lopper: out of memory allocating \(bytes) bytes\n".data(using: .utf8)!)
-            exit(71)
-        }
-        memset(raw!, 0, bytes)
-        base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
-        Storage.track(bytes: count * MemoryLayout<Float>.stride)
+        let bytes = Storage.blockBytes(count)
+        let raw = BlockCache.shared.take(bytes) ?? Storage.allocate(bytes)
+        if zeroed { memset(raw, 0, bytes) }
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        BlockCache.shared.track(live: self.bytes)
     }
 
     deinit {
-        free(base)
-        Storage.track(bytes: -count * MemoryLayout<Float>.stride)
+        BlockCache.shared.track(live: -bytes)
+        BlockCache.shared.give(UnsafeMutableRawPointer(base), bytes: Storage.blockBytes(count))
     }
 
     public var bytes: Int { count * MemoryLayout<Float>.stride }
@@ -32,15 +28,58 @@ public final class Storage {
     /// so that views of the same storage are not counted twice.
     public var reportedToHost = false
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var live = 0
+    static func blockBytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 
-    private static func track(bytes: Int) {
-        lock.lock(); live += bytes; lock.unlock()
+    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        var raw: UnsafeMutableRawPointer?
+        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
+            // Tensor memory exhausted: nothing a script could do about it.
+            FileHandle.standardError.write("lopper: out of memory allocating \(bytes) bytes\n".data(using: .utf8)!)
+            exit(71)
+        }
+        return raw!
     }
 
     /// Bytes of tensor memory alive in this process (for memory tests and benchmarks).
-    public static var liveBytes: Int {
+    public static var liveBytes: Int { BlockCache.shared.liveBytes }
+}
+
+/// Freed blocks kept for reuse by size. Training allocates the same sizes every step;
+/// handing them back avoids a fresh mmap and its page faults for every large result.
+final class BlockCache {
+    static let shared = BlockCache()
+    /// Most bytes kept idle, and the largest block kept.
+    let capacity = 256 << 20, largestBlock = 64 << 20
+
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var cached = 0
+    private var live = 0
+
+    func take(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        lock.lock(); defer { lock.unlock() }
+        guard let p = free[bytes]?.popLast() else { return nil }
+        cached -= bytes
+        return p
+    }
+
+    func give(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        lock.lock()
+        if bytes <= largestBlock && cached + bytes <= capacity {
+            free[bytes, default: []].append(p)
+            cached += bytes
+            lock.unlock()
+        } else {
+            lock.unlock()
+            Foundation.free(p)
+        }
+    }
+
+    func track(live delta: Int) {
+        lock.lock(); live += delta; lock.unlock()
+    }
+
+    var liveBytes: Int {
         lock.lock(); defer { lock.unlock() }
         return live
     }

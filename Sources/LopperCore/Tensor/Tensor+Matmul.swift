@@ -26,6 +26,11 @@ extension Tensor {
     /// NumPy `matmul`: 1-d·1-d is a dot product, 1-d operands gain and then lose a unit
     /// dimension, and leading (batch) dimensions broadcast.
     public func matmul(_ other: Tensor) throws -> Tensor {
+        if rank == 2 && other.rank == 2 && shape[1] == other.shape[0] {
+            let out = Tensor(uninitializedShape: [shape[0], other.shape[1]])
+            Tensor.gemm(self, other, into: out)
+            return out
+        }
         let misaligned = TensorError("matmul: \(describeShape(shape)) and \(describeShape(other.shape)) do not align")
         guard rank >= 1 && other.rank >= 1 else {
             throw TensorError("matmul: expected tensors with at least 1 dimension, got \(describeShape(shape)) and \(describeShape(other.shape))")
@@ -38,7 +43,7 @@ extension Tensor {
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = try Shape.broadcast(batchA, batchB, op: "matmul")
         var outShape = batch + [m, n]
-        let out = Tensor(shape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         if batch.isEmpty {
             Tensor.gemm(a, b, into: out)
         } else {

@@ -22,7 +22,7 @@ extension Tensor {
                 _ combine: (Double, Float) -> Double, finish: (Double, Int) -> Float) throws -> Tensor {
         let (outer, n, inner, outShape) = try reductionLayout(dim, keepdim: keepdim, op: op)
         let x = contiguous(), p = x.data
-        let out = Tensor(shape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let o = out.data
         if inner == 1 {
             for i in 0..<outer {

@@ -20,6 +20,12 @@ public final class Tensor {
                   strides: Shape.contiguousStrides(shape), offset: 0)
     }
 
+    /// A new contiguous tensor whose elements the caller writes before reading.
+    convenience init(uninitializedShape shape: [Int]) {
+        self.init(storage: Storage(count: Shape.count(shape), zeroed: false), shape: shape,
+                  strides: Shape.contiguousStrides(shape), offset: 0)
+    }
+
     /// A new contiguous tensor holding `values` in row-major order.
     public convenience init(shape: [Int], values: [Float]) throws {
         guard Shape.count(shape) == values.count else {
@@ -60,7 +66,7 @@ public final class Tensor {
 
     /// A contiguous copy with its own storage.
     public func clone() -> Tensor {
-        let out = Tensor(shape: shape)
+        let out = Tensor(uninitializedShape: shape)
         out.copyElements(from: self)
         return out
     }
