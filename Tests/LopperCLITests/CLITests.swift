@@ -91,4 +91,13 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(unused.status, 0)
         XCTAssertTrue(unused.err.contains("--set had no effect"), unused.err)
     }
+
+    func testTensorTourRecipeRunsEndToEnd() throws {
+        let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Recipes/tensor_tour.lua").standardized.path
+        let r = try lopper("run", recipe, "--set", "density=0.05", "--set", "rows=30", "--set", "cols=40")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("kept 60 of 1200 weights (5.0%)"), r.out)
+        XCTAssertTrue(r.out.contains("hidden activations 60x30"), r.out)
+    }
 }
