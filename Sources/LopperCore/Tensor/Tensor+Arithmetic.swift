@@ -1,31 +1,79 @@
 import Foundation
 
 /// Elementwise arithmetic, comparisons and activation functions, with NumPy broadcasting.
-/// Comparisons give tensors of 0 and 1.
-extension Tensor {
-    public func add(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "add") { $0 + $1 } }
-    public func sub(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "sub") { $0 - $1 } }
-    public func mul(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "mul") { $0 * $1 } }
-    public func div(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "div") { $0 / $1 } }
-    public func pow(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "pow") { Foundation.powf($0, $1) } }
-    public func maximum(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "maximum") { Swift.max($0, $1) } }
-    public func minimum(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "minimum") { Swift.min($0, $1) } }
+/// Comparisons give tensors of 0 and 1 (and no gradient).
 
-    public func add(_ s: Float) -> Tensor { map { $0 + s } }
-    public func sub(_ s: Float) -> Tensor { map { $0 - s } }
+/// A result saved for backward, detached so that a node never holds its own output (a
+/// reference cycle). When the backward pass is itself recorded (double backward), the
+/// value is recomputed from the input so that its dependence on the input is recorded too.
+@inline(__always)
+func reuse(_ saved: Tensor, _ recompute: () throws -> Tensor) rethrows -> Tensor {
+    Autograd.isEnabled ? try recompute() : saved
+}
+extension Tensor {
+    public func add(_ o: Tensor) throws -> Tensor {
+        try Tensor.zip(self, o, op: "add") { $0 + $1 }.recorded("add", [self, o]) { [a = self] g in
+            [try g.sumTo(a.shape), try g.sumTo(o.shape)]
+        }
+    }
+    public func sub(_ o: Tensor) throws -> Tensor {
+        try Tensor.zip(self, o, op: "sub") { $0 - $1 }.recorded("sub", [self, o]) { [a = self] g in
+            [try g.sumTo(a.shape), try g.neg().sumTo(o.shape)]
+        }
+    }
+    public func mul(_ o: Tensor) throws -> Tensor {
+        try Tensor.zip(self, o, op: "mul") { $0 * $1 }.recorded("mul", [self, o]) { [a = self] g in
+            [a.requiresGrad ? try g.mul(o).sumTo(a.shape) : nil, o.requiresGrad ? try g.mul(a).sumTo(o.shape) : nil]
+        }
+    }
+    public func div(_ o: Tensor) throws -> Tensor {
+        try Tensor.zip(self, o, op: "div") { $0 / $1 }.recorded("div", [self, o]) { [a = self] g in
+            [a.requiresGrad ? try g.div(o).sumTo(a.shape) : nil,
+             o.requiresGrad ? try g.mul(a).div(o.mul(o)).neg().sumTo(o.shape) : nil]
+        }
+    }
+    public func pow(_ o: Tensor) throws -> Tensor {
+        let out = try Tensor.zip(self, o, op: "pow") { Foundation.powf($0, $1) }
+        return out.recorded("pow", [self, o]) { [a = self, y = out.detach()] g in
+            [a.requiresGrad ? try g.mul(o).mul(a.pow(o.sub(1))).sumTo(a.shape) : nil,
+             o.requiresGrad ? try g.mul(reuse(y) { try a.pow(o) }).mul(a.log()).sumTo(o.shape) : nil]
+        }
+    }
+    public func maximum(_ o: Tensor) throws -> Tensor {
+        try Tensor.zip(self, o, op: "maximum") { Swift.max($0, $1) }.recorded("maximum", [self, o]) { [a = self] g in
+            let pick = try a.ge(o)
+            return [try g.mul(pick).sumTo(a.shape), try g.mul(pick.rsub(1)).sumTo(o.shape)]
+        }
+    }
+    public func minimum(_ o: Tensor) throws -> Tensor {
+        try Tensor.zip(self, o, op: "minimum") { Swift.min($0, $1) }.recorded("minimum", [self, o]) { [a = self] g in
+            let pick = try a.le(o)
+            return [try g.mul(pick).sumTo(a.shape), try g.mul(pick.rsub(1)).sumTo(o.shape)]
+        }
+    }
+
+    public func add(_ s: Float) -> Tensor { map { $0 + s }.recorded("add", [self]) { g in [g] } }
+    public func sub(_ s: Float) -> Tensor { map { $0 - s }.recorded("sub", [self]) { g in [g] } }
     /// s - self.
-    public func rsub(_ s: Float) -> Tensor { map { s - $0 } }
-    public func mul(_ s: Float) -> Tensor { map { $0 * s } }
-    public func div(_ s: Float) -> Tensor { map { $0 / s } }
+    public func rsub(_ s: Float) -> Tensor { map { s - $0 }.recorded("rsub", [self]) { g in [g.neg()] } }
+    public func mul(_ s: Float) -> Tensor { map { $0 * s }.recorded("mul", [self]) { g in [g.mul(s)] } }
+    public func div(_ s: Float) -> Tensor { map { $0 / s }.recorded("div", [self]) { g in [g.div(s)] } }
     /// s / self.
-    public func rdiv(_ s: Float) -> Tensor { map { s / $0 } }
+    public func rdiv(_ s: Float) -> Tensor {
+        map { s / $0 }.recorded("rdiv", [self]) { [x = self] g in [try g.mul(-s).div(x.mul(x))] }
+    }
     public func pow(_ s: Float) -> Tensor {
-        if s == 2 { return map { $0 * $0 } }
-        if s == 0.5 { return map { $0.squareRoot() } }
-        return map { Foundation.powf($0, s) }
+        let out: Tensor
+        if s == 2 { out = map { $0 * $0 } } else if s == 0.5 { out = map { $0.squareRoot() } } else { out = map { Foundation.powf($0, s) } }
+        return out.recorded("pow", [self]) { [x = self] g in [try g.mul(x.pow(s - 1).mul(s))] }
     }
     /// s ^ self.
-    public func rpow(_ s: Float) -> Tensor { map { Foundation.powf(s, $0) } }
+    public func rpow(_ s: Float) -> Tensor {
+        let out = map { Foundation.powf(s, $0) }
+        return out.recorded("rpow", [self]) { [x = self, y = out.detach()] g in
+            [try g.mul(reuse(y) { x.rpow(s) }).mul(Foundation.logf(s))]
+        }
+    }
 
     public func gt(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "gt") { $0 > $1 ? 1 : 0 } }
     public func lt(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "lt") { $0 < $1 ? 1 : 0 } }
@@ -40,28 +88,52 @@ extension Tensor {
     public func eq(_ s: Float) -> Tensor { map { $0 == s ? 1 : 0 } }
     public func ne(_ s: Float) -> Tensor { map { $0 != s ? 1 : 0 } }
 
-    public func neg() -> Tensor { map { -$0 } }
-    public func abs() -> Tensor { map { Swift.abs($0) } }
+    public func neg() -> Tensor { map { -$0 }.recorded("neg", [self]) { g in [g.neg()] } }
+    public func abs() -> Tensor { map { Swift.abs($0) }.recorded("abs", [self]) { [x = self] g in [try g.mul(x.sign())] } }
     public func sign() -> Tensor { map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
-    public func sqrt() -> Tensor { map { $0.squareRoot() } }
-    public func exp() -> Tensor { map { Foundation.expf($0) } }
-    public func log() -> Tensor { map { Foundation.logf($0) } }
-    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 } }
-    public func sigmoid() -> Tensor { map { 1 / (1 + Foundation.expf(-$0)) } }
-    public func tanh() -> Tensor { map { Foundation.tanhf($0) } }
+    public func sqrt() -> Tensor {
+        let out = map { $0.squareRoot() }
+        return out.recorded("sqrt", [self]) { [x = self, y = out.detach()] g in [try g.div(reuse(y) { x.sqrt() }.mul(2))] }
+    }
+    public func exp() -> Tensor {
+        let out = map { Foundation.expf($0) }
+        return out.recorded("exp", [self]) { [x = self, y = out.detach()] g in [try g.mul(reuse(y) { x.exp() })] }
+    }
+    public func log() -> Tensor { map { Foundation.logf($0) }.recorded("log", [self]) { [x = self] g in [try g.div(x)] } }
+    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 }.recorded("relu", [self]) { [x = self] g in [try g.mul(x.gt(0))] } }
+    public func sigmoid() -> Tensor {
+        let out = map { 1 / (1 + Foundation.expf(-$0)) }
+        return out.recorded("sigmoid", [self]) { [x = self, y = out.detach()] g in
+            let s = reuse(y) { x.sigmoid() }
+            return [try g.mul(s).mul(s.rsub(1))]
+        }
+    }
+    public func tanh() -> Tensor {
+        let out = map { Foundation.tanhf($0) }
+        return out.recorded("tanh", [self]) { [x = self, y = out.detach()] g in
+            let t = reuse(y) { x.tanh() }
+            return [try g.mul(t.mul(t).rsub(1))]
+        }
+    }
 
-    /// Limits values to [low, high]; either bound may be absent.
+    /// Limits values to [low, high]; either bound may be absent. The gradient passes where
+    /// the value was inside the bounds.
     public func clamp(min low: Float?, max high: Float?) throws -> Tensor {
         if let low, let high, low > high {
             throw TensorError("clamp: min \(low) is greater than max \(high)")
         }
         let lo = low ?? -.infinity, hi = high ?? .infinity
-        return map { Swift.min(Swift.max($0, lo), hi) }
+        return map { Swift.min(Swift.max($0, lo), hi) }.recorded("clamp", [self]) { [x = self] g in
+            [try g.mul(x.map { $0 >= lo && $0 <= hi ? 1 : 0 })]
+        }
     }
 
     /// Elements of `a` where `condition` is non-zero, else of `b` (all broadcast).
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        try zip3(condition, a, b, op: "where") { $0 != 0 ? $1 : $2 }
+        try zip3(condition, a, b, op: "where") { $0 != 0 ? $1 : $2 }.recorded("where", [a, b]) { g in
+            let keep = condition.ne(0)
+            return [try g.mul(keep).sumTo(a.shape), try g.mul(keep.rsub(1)).sumTo(b.shape)]
+        }
     }
 
     // In-place variants: they write into this tensor's storage (and every view of it).

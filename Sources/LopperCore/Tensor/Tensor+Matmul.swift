@@ -29,7 +29,15 @@ extension Tensor {
         if rank == 2 && other.rank == 2 && shape[1] == other.shape[0] {
             let out = Tensor(uninitializedShape: [shape[0], other.shape[1]])
             Tensor.gemm(self, other, into: out)
-            return out
+            return out.recorded("matmul", [self, other]) { [a = self] g in
+                [a.requiresGrad ? try g.matmul(other.transpose(0, 1)) : nil,
+                 other.requiresGrad ? try a.transpose(0, 1).matmul(g) : nil]
+            }
+        }
+        if (rank == 1 || other.rank == 1) && (requiresGrad || other.requiresGrad) && Autograd.isEnabled {
+            // Vector cases through recorded unit dimensions, so they differentiate.
+            if rank == 1 { return try unsqueeze(0).matmul(other).squeeze(-2 + (other.rank == 1 ? 1 : 0)) }
+            return try matmul(other.unsqueeze(1)).squeeze(-1)
         }
         let misaligned = TensorError("matmul: \(describeShape(shape)) and \(describeShape(other.shape)) do not align")
         guard rank >= 1 && other.rank >= 1 else {
@@ -63,6 +71,10 @@ extension Tensor {
         }
         if other.rank == 1 { outShape.removeLast() }
         if rank == 1 { outShape.remove(at: outShape.count - (other.rank == 1 ? 1 : 2)) }
-        return outShape == out.shape ? out : try out.view(outShape)
+        let result = outShape == out.shape ? out : try out.view(outShape)
+        return result.recorded("matmul", [self, other]) { [a = self] g in
+            [a.requiresGrad ? try g.matmul(other.transpose(-1, -2)).sumTo(a.shape) : nil,
+             other.requiresGrad ? try a.transpose(-1, -2).matmul(g).sumTo(other.shape) : nil]
+        }
     }
 }

@@ -45,26 +45,49 @@ extension Tensor {
         return out
     }
 
+    /// A reduced gradient broadcast back over the input's shape.
+    func unreduce(_ g: Tensor, to shape: [Int], dim: Int?, keepdim: Bool) throws -> Tensor {
+        guard let dim else { return try g.reshape([Int](repeating: 1, count: shape.count)).expand(shape) }
+        if shape.isEmpty { return g }
+        let d = try Shape.normalize(dim: dim, rank: shape.count, op: "sum")
+        return try (keepdim ? g : g.unsqueeze(d)).expand(shape)
+    }
+
     public func sum(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
         try reduce(dim: dim, keepdim: keepdim, op: "sum", initial: 0, { $0 + Double($1) }, finish: { a, _ in Float(a) })
+            .recorded("sum", [self]) { [x = self] g in [try x.unreduce(g, to: x.shape, dim: dim, keepdim: keepdim)] }
     }
 
     public func mean(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
         guard count > 0 else { throw TensorError("mean: tensor of shape \(describeShape(shape)) is empty") }
+        let n = dim == nil || rank == 0 ? count : shape[try Shape.normalize(dim: dim!, rank: rank, op: "mean")]
         return try reduce(dim: dim, keepdim: keepdim, op: "mean", initial: 0, { $0 + Double($1) },
                           finish: { a, n in Float(a / Double(n)) })
+            .recorded("mean", [self]) { [x = self] g in [try x.unreduce(g.div(Float(n)), to: x.shape, dim: dim, keepdim: keepdim)] }
     }
 
     public func max(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
         try requireNonEmpty("max")
         return try reduce(dim: dim, keepdim: keepdim, op: "max", initial: -.infinity,
                           { Swift.max($0, Double($1)) }, finish: { a, _ in Float(a) })
+            .recordedExtremum("max", of: self, dim: dim, keepdim: keepdim)
     }
 
     public func min(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
         try requireNonEmpty("min")
         return try reduce(dim: dim, keepdim: keepdim, op: "min", initial: .infinity,
                           { Swift.min($0, Double($1)) }, finish: { a, _ in Float(a) })
+            .recordedExtremum("min", of: self, dim: dim, keepdim: keepdim)
+    }
+
+    /// Records a max/min: the gradient goes to the elements equal to the extremum, shared
+    /// evenly among ties.
+    func recordedExtremum(_ name: String, of x: Tensor, dim: Int?, keepdim: Bool) -> Tensor {
+        recorded(name, [x]) { [y = detach()] g in
+            let hit = try x.eq(x.unreduce(y, to: x.shape, dim: dim, keepdim: keepdim))
+            let ties = try x.unreduce(hit.sum(dim: dim, keepdim: keepdim), to: x.shape, dim: dim, keepdim: keepdim)
+            return [try x.unreduce(g, to: x.shape, dim: dim, keepdim: keepdim).mul(hit).div(ties)]
+        }
     }
 
     public func countNonzero(dim: Int? = nil) throws -> Tensor {
@@ -74,6 +97,22 @@ extension Tensor {
 
     /// p-norm for p = 1, 2, ∞ or any positive p.
     public func norm(p: Double = 2, dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+        let n = try rawNorm(p: p, dim: dim, keepdim: keepdim)
+        return n.recorded("norm", [self]) { [x = self, y = n.detach()] g in
+            let gx = try x.unreduce(g, to: x.shape, dim: dim, keepdim: keepdim)
+            let nx = try x.unreduce(reuse(y) { try x.norm(p: p, dim: dim, keepdim: keepdim) }, to: x.shape, dim: dim, keepdim: keepdim)
+            switch p {
+            case 1: return [try gx.mul(x.sign())]
+            case .infinity: return [try gx.mul(x.sign()).mul(x.abs().eq(nx))]
+            default:
+                // d‖x‖ₚ/dx = sign(x)·|x|^(p-1) / ‖x‖ₚ^(p-1), and 0 where the norm is 0.
+                let safe = try nx.add(nx.eq(0))
+                return [try gx.mul(x.sign()).mul(x.abs().pow(Float(p - 1))).div(safe.pow(Float(p - 1)))]
+            }
+        }
+    }
+
+    private func rawNorm(p: Double, dim: Int?, keepdim: Bool) throws -> Tensor {
         switch p {
         case 1:
             return try reduce(dim: dim, keepdim: keepdim, op: "norm", initial: 0, { $0 + Double(Swift.abs($1)) }, finish: { a, _ in Float(a) })
@@ -98,6 +137,10 @@ extension Tensor {
         }
         let m = try mean(dim: dim, keepdim: true)
         let d = try sub(m)
+        if d.requiresGrad {
+            // Composed of recorded ops, so it differentiates (twice, too).
+            return try d.mul(d).sum(dim: dim, keepdim: keepdim).div(Float(n - correction))
+        }
         return try reduce(dim: dim, keepdim: keepdim, op: "var", initial: 0, { $0 + Double($1) * Double($1) }, finish: { a, _ in
             Float(a / Double(n - correction))
         }, on: d)

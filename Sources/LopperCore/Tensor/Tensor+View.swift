@@ -25,6 +25,7 @@ extension Tensor {
     /// Same elements, another shape; a view when contiguous, else a copy.
     public func reshape(_ newShape: [Int]) throws -> Tensor {
         reshapedView(try inferShape(newShape, op: "reshape"))
+            .recorded("reshape", [self]) { [s = shape] g in [try g.reshape(s)] }
     }
 
     /// Same elements, another shape, always a view: the tensor must be contiguous.
@@ -34,6 +35,7 @@ extension Tensor {
             throw TensorError("view: tensor of shape \(describeShape(self.shape)) is not contiguous; use reshape or contiguous()")
         }
         return Tensor(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), offset: offset)
+            .recorded("view", [self]) { [s = self.shape] g in [try g.reshape(s)] }
     }
 
     /// Swaps two dimensions.
@@ -54,7 +56,10 @@ extension Tensor {
         guard Set(norm).count == rank else {
             throw TensorError("permute: dimensions must be a permutation, got \(describeShape(dims))")
         }
+        var inverse = [Int](repeating: 0, count: rank)
+        for (i, d) in norm.enumerated() { inverse[d] = i }
         return Tensor(storage: storage, shape: norm.map { shape[$0] }, strides: norm.map { strides[$0] }, offset: offset)
+            .recorded("permute", [self]) { g in [try g.permute(inverse)] }
     }
 
     /// Removes size-1 dimensions (all of them, or only `dim`).
@@ -65,6 +70,7 @@ extension Tensor {
             keep = Array(0..<rank).filter { $0 != d || shape[$0] != 1 }
         }
         return Tensor(storage: storage, shape: keep.map { shape[$0] }, strides: keep.map { strides[$0] }, offset: offset)
+            .recorded("squeeze", [self]) { [s = shape] g in [try g.reshape(s)] }
     }
 
     /// Inserts a size-1 dimension at `dim` (0...rank; negative counts from rank+1).
@@ -77,6 +83,7 @@ extension Tensor {
         s.insert(1, at: d)
         st.insert(d < rank ? strides[d] * shape[d] : 1, at: d)
         return Tensor(storage: storage, shape: s, strides: st, offset: offset)
+            .recorded("unsqueeze", [self]) { [s = shape] g in [try g.reshape(s)] }
     }
 
     /// Elements start..<start+length along `dim`.
@@ -88,6 +95,14 @@ extension Tensor {
         var s = shape
         s[d] = length
         return Tensor(storage: storage, shape: s, strides: strides, offset: offset + start * strides[d])
+            .recorded("narrow", [self]) { [s = shape] g in [try g.placed(into: s, dim: d, start: start)] }
+    }
+
+    /// A zero tensor of `shape` holding self at `start` along `dim` (narrow's backward).
+    func placed(into shape: [Int], dim: Int, start: Int) throws -> Tensor {
+        let out = Tensor(shape: shape)
+        try Autograd.noGrad { try out.narrow(dim, start, self.shape[dim]) }.copyElements(from: self)
+        return out.recorded("narrow_backward", [self]) { [n = self.shape[dim]] g in [try g.narrow(dim, start, n)] }
     }
 
     /// The slice at `index` along `dim`, with that dimension removed.
@@ -100,6 +115,7 @@ extension Tensor {
         s.remove(at: d)
         st.remove(at: d)
         return Tensor(storage: storage, shape: s, strides: st, offset: offset + index * strides[d])
+            .recorded("select", [self]) { [s = shape] g in [try g.unsqueeze(d).placed(into: s, dim: d, start: index)] }
     }
 
     /// A view repeating size-1 dimensions to `target` (stride 0), NumPy broadcasting rules.
@@ -110,6 +126,7 @@ extension Tensor {
         }
         return Tensor(storage: storage, shape: target,
                       strides: Shape.broadcastStrides(shape: shape, strides: strides, to: target), offset: offset)
+            .recorded("expand", [self]) { [s = shape] g in [try g.sumTo(s)] }
     }
 
     /// Concatenates along an existing dimension; all other sizes must match.
@@ -133,11 +150,15 @@ extension Tensor {
         shape[d] = total
         let out = Tensor(shape: shape)
         var start = 0
+        var starts: [Int] = []
         for t in tensors {
-            try out.narrow(d, start, t.shape[d]).copyElements(from: t)
+            starts.append(start)
+            try Autograd.noGrad { try out.narrow(d, start, t.shape[d]) }.copyElements(from: t)
             start += t.shape[d]
         }
-        return out
+        return out.recorded("cat", tensors) { g in
+            try Swift.zip(tensors, starts).map { t, s in t.requiresGrad ? try g.narrow(d, s, t.shape[d]) : nil }
+        }
     }
 
     /// Stacks same-shape tensors along a new dimension.

@@ -7,6 +7,14 @@ public final class Tensor {
     public let strides: [Int]
     public let offset: Int
 
+    /// Whether gradients flow to this tensor (set on leaves; results of recorded ops
+    /// inherit it).
+    public var requiresGrad = false
+    /// The accumulated gradient of a leaf after `backward`.
+    public var grad: Tensor?
+    /// The recorded operation that produced this tensor (nil for leaves).
+    public internal(set) var gradFn: GradNode?
+
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage
         self.shape = shape
@@ -66,6 +74,11 @@ public final class Tensor {
 
     /// A contiguous copy with its own storage.
     public func clone() -> Tensor {
+        unrecordedClone().recorded("clone", [self]) { g in [g] }
+    }
+
+    /// A contiguous copy, outside the autograd graph.
+    func unrecordedClone() -> Tensor {
         let out = Tensor(uninitializedShape: shape)
         out.copyElements(from: self)
         return out
@@ -121,7 +134,7 @@ extension Tensor {
     /// A view of the same elements with another shape when the layout allows it, else a
     /// view of a contiguous copy (same count is the caller's duty).
     func reshapedView(_ newShape: [Int]) -> Tensor {
-        let c = contiguous()
+        let c = isContiguous ? self : unrecordedClone()
         return Tensor(storage: c.storage, shape: newShape,
                       strides: Shape.contiguousStrides(newShape), offset: c.offset)
     }

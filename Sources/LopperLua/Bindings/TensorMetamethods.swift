@@ -65,6 +65,16 @@ enum TensorMetamethods {
         }),
         ("__newindex", LuaFunction("assignment") { c in
             let t = try c.tensor(1)
+            if lua_type(c.L, 2) == LUA_TSTRING && String(cString: lp_tostring(c.L, 2)) == "grad" {
+                // t.grad = nil clears a gradient; t.grad = g sets one of the same shape.
+                if c.isNil(3) { t.grad = nil; return 0 }
+                let g = try c.tensor(3, "a tensor or nil for .grad")
+                guard g.shape == t.shape else {
+                    throw c.error(".grad must have the tensor's shape \(describeShape(t.shape)), got \(describeShape(g.shape))")
+                }
+                t.grad = g
+                return 0
+            }
             let target = try element(c, t)
             if lua_type(c.L, 3) == LUA_TNUMBER { target.fill_(Float(lp_tonumber(c.L, 3))) }
             else if let v = c.optTensor(3) { try target.copy_(v) }
@@ -84,7 +94,11 @@ enum TensorMetamethods {
     /// tensors, else a view of the sub-tensor) or a slice table; other strings give nil.
     static let indexer = LuaFunction("index") { c in
         let t = try c.tensor(1)
-        if lua_type(c.L, 2) == LUA_TSTRING { return c.pushNil() }
+        if lua_type(c.L, 2) == LUA_TSTRING {
+            // Fields: t.grad; any other unknown name is nil (so t:nosuch() says "nil value").
+            if String(cString: lp_tostring(c.L, 2)) == "grad", let g = t.grad { return c.push(g) }
+            return c.pushNil()
+        }
         let v = try element(c, t)
         if v.rank == 0 && lua_type(c.L, 2) == LUA_TNUMBER { return c.push(v.data[0]) }
         return c.push(v)

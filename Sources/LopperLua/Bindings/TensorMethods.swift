@@ -29,7 +29,11 @@ enum TensorMethods {
     static func inPlace(_ name: String, _ min: Int32, _ max: Int32, _ f: @escaping (LuaCall, Tensor) throws -> Void) -> LuaFunction {
         LuaFunction(name) { c in
             try c.arity(min, max)
-            try f(c, try c.tensor(1))
+            let t = try c.tensor(1)
+            if t.requiresGrad && Autograd.isEnabled {
+                throw c.error("in-place change of a tensor that requires grad would corrupt its gradient; wrap it in lp.no_grad(function() … end)")
+            }
+            try f(c, t)
             lua_settop(c.L, 1)
             return 1
         }

@@ -8,7 +8,9 @@ public enum LopperModule {
     public static let version = "0.1.0"
 
     /// Every function in `lp`: constructors and every tensor method.
-    static let functions: [LuaFunction] = TensorFunctions.all + TensorMethods.all
+    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions
+    /// Methods of tensors (also in `lp`).
+    static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods
 
     static func install(_ L: OpaquePointer) {
         // Tensor metatable: metamethods, then __index over the methods table.
@@ -19,8 +21,8 @@ public enum LopperModule {
         }
         lua_pushstring(L, "lopper.Tensor")
         lua_setfield(L, -2, "__name")
-        lua_createtable(L, 0, Int32(TensorMethods.all.count))
-        for f in TensorMethods.all {
+        lua_createtable(L, 0, Int32(methods.count))
+        for f in methods {
             f.push(L)
             lua_setfield(L, -2, f.name)
         }

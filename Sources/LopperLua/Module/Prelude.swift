@@ -60,6 +60,15 @@ function lp.config(defaults)
   return cfg
 end
 
+-- lp.no_grad(fn, ...): calls fn without recording gradients (optimizer steps, evaluation).
+function lp.no_grad(fn, ...)
+  local previous = lp.set_grad_enabled(false)
+  local results = table.pack(pcall(fn, ...))
+  lp.set_grad_enabled(previous)
+  if not results[1] then error(results[2], 0) end
+  return table.unpack(results, 2, results.n)
+end
+
 -- The results of a chunk as strings, for `lopper eval`.
 local function show(chunk)
   local results = table.pack(chunk())

@@ -1,0 +1,53 @@
+import XCTest
+@testable import LopperLua
+
+final class AutogradSurfaceTests: LuaTestCase {
+    func testBackwardFillsGradOfLeaves() {
+        check("local x = lp.from{1, 2, 3}:requires_grad(); (x * x):sum():backward(); return x.grad:equal(lp.from{2, 4, 6})")
+        check("local x = lp.from{1, 2}:requires_grad(); (3 * x):sum():backward(); (x * 1):sum():backward(); return x.grad:equal(lp.from{4, 4})")
+        check("local x = lp.from{1, 2}:requires_grad(); (x * 2):sum():backward(); x.grad = nil; return x.grad == nil")
+        check("local x = lp.ones(2):requires_grad(); return x:is_leaf() and not (x + 1):is_leaf() and (x + 1):grad_fn() == 'add'")
+    }
+
+    func testHandWrittenLossAndManualSGDStep() {
+        // A user-written loss (mean absolute error) and one SGD step, in Lua.
+        check("""
+            (function()
+              local w = lp.from{{0.5}, {-0.5}}:requires_grad()
+              local x, y = lp.from{{1, 2}, {3, 4}}, lp.from{{1}, {2}}
+              local loss = (x:matmul(w) - y):abs():mean()
+              loss:backward()
+              lp.no_grad(function() w:add_(w.grad, -0.1) end)
+              local after = (x:matmul(w) - y):abs():mean()
+              return after:item() < loss:item() and not after:is_leaf()
+            end)()
+            """)
+    }
+
+    func testNoGradAndGradFunction() {
+        check("local x = lp.ones(2):requires_grad(); local y = lp.no_grad(function() return x * 2 end); return y:is_leaf() and lp.is_grad_enabled()")
+        check("""
+            (function()
+              local x = lp.from{1, 2}:requires_grad()
+              local g = lp.grad((x ^ 3):sum(), {x}, {create_graph = true})[1]   -- 3x²
+              local h = lp.grad(g:sum(), {x})[1]                                  -- 6x
+              return g:equal(lp.from{3, 12}) and h:equal(lp.from{6, 12}) and x.grad == nil
+            end)()
+            """)
+        check("local ok, err = pcall(lp.no_grad, function() error('boom', 0) end); return not ok and err == 'boom' and lp.is_grad_enabled()")
+    }
+
+    func testLossesFromLua() {
+        check("math.abs(lp.from{{0, math.log(3)}}:cross_entropy(lp.from{2}):item() + math.log(0.75)) < 1e-6")
+        check("lp.from{{1, 0}, {0, 1}}:accuracy(lp.from{1, 1}) == 0.5")
+        check("lp.mse_loss(lp.from{1, 3}, lp.from{1, 1}):item() == 2")
+    }
+
+    func testAutogradErrors() {
+        expectError("local x = lp.ones(2):requires_grad(); x:add_(1)", "add_: in-place change of a tensor that requires grad")
+        expectError("lp.ones(2):requires_grad():mul(2):backward()", "backward: output of shape [2] is not a scalar")
+        expectError("lp.ones(1):backward()", "backward: the tensor does not require grad")
+        expectError("lp.from{{1, 2}}:cross_entropy(lp.from{3})", "cross_entropy: target 3.0 is not a class index in 1..2")
+        expectError("local x = lp.ones(2); x.grad = lp.ones(3)", ".grad must have the tensor's shape [2], got [3]")
+    }
+}
