@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "lopper", targets: ["lopper"]),
         .library(name: "LopperCore", targets: ["LopperCore"]),
+        .library(name: "LopperNN", targets: ["LopperNN"]),
         .library(name: "LopperLua", targets: ["LopperLua"]),
     ],
     dependencies: [
@@ -21,12 +22,15 @@ let package = Package(
                        providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Wrappers for Lua's macros and the one place that raises Lua errors.
         .target(name: "LuaShim", dependencies: ["CLua"]),
         // Tensors, kernels, random numbers: no Lua here.
         .target(name: "LopperCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // Learning: data sets (and, next, modules, optimizers, checkpoints).
+        .target(name: "LopperNN", dependencies: ["LopperCore", "CZlib"], swiftSettings: fastMath),
         // The Lua surface: the `lopper` module, tensor userdata, the script host.
-        .target(name: "LopperLua", dependencies: ["LopperCore", "LuaShim", "CLua"],
+        .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LuaShim", "CLua"],
                 swiftSettings: fastMath),
         .executableTarget(name: "lopper", dependencies: [
             "LopperLua", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -34,6 +38,7 @@ let package = Package(
         .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),
         .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore"]),
+        .testTarget(name: "LopperNNTests", dependencies: ["LopperNN"], exclude: ["Fixtures"]),
         .testTarget(name: "LopperLuaTests", dependencies: ["LopperLua"]),
         .testTarget(name: "LopperCLITests", dependencies: ["lopper"]),
     ],
