@@ -115,3 +115,16 @@ void lp_install_tensor_metatable(lua_State *L) {
 }
 
 void **lp_host_slot(lua_State *L) { return (void **)lua_getextraspace(L); }
+
+void **lp_new_object(lua_State *L, const void *key) {
+    void **slot = (void **)lua_newuserdatauv(L, sizeof(void *), 0);
+    *slot = NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    lua_setmetatable(L, -2);
+    return slot;
+}
+
+void *lp_to_object(lua_State *L, int idx, const void *key) {
+    void **slot = (void **)lp_touserdata_with(L, idx, key);
+    return slot ? *slot : NULL;
+}

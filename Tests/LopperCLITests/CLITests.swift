@@ -100,4 +100,16 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.out.contains("kept 60 of 1200 weights (5.0%)"), r.out)
         XCTAssertTrue(r.out.contains("hidden activations 60x30"), r.out)
     }
+
+    func testHandWrittenTrainingLoopLearns() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist not installed")
+        let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Recipes/mlp_by_hand.lua").standardized.path
+        let r = try lopper("run", recipe, "--set", "limit=3000")
+        XCTAssertEqual(r.status, 0, r.err)
+        // 50 SGD steps take LeNet-300-100 well past chance (10%) on the test set.
+        let accuracy = r.out.split(separator: " ").last.flatMap { Double($0.dropLast(2)) } ?? 0
+        XCTAssertTrue(r.out.hasPrefix("trained on 3000 samples"), r.out)
+        XCTAssertGreaterThan(accuracy, 60, r.out)
+    }
 }

@@ -1,4 +1,5 @@
 import CLua
+import Dispatch
 import LuaShim
 import LopperCore
 
@@ -49,6 +50,11 @@ enum TensorFunctions {
             let seed = try c.int(1, "seed")
             RandomGenerator.shared.reseed(UInt64(bitPattern: Int64(seed)))
             return 0
+        },
+        LuaFunction("clock") { c in
+            // Wall-clock seconds from a monotonic clock (os.clock is CPU time of all threads).
+            try c.arity(0, 0)
+            return c.push(Double(DispatchTime.now().uptimeNanoseconds) / 1e9)
         },
         LuaFunction("is_tensor") { c in
             try c.arity(1, 1)

@@ -37,6 +37,13 @@ public enum LopperModule {
         }
         lua_getfield(L, -1, "from")
         lua_setfield(L, -2, "tensor")
+        DataBindings.install(L)
+        lua_createtable(L, 0, Int32(DataBindings.functions.count))
+        for f in DataBindings.functions {
+            f.push(L)
+            lua_setfield(L, -2, f.name)
+        }
+        lua_setfield(L, -2, "data")
         lua_pushstring(L, version)
         lua_setfield(L, -2, "version")
         lua_pushvalue(L, -1)

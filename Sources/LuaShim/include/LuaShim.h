@@ -40,6 +40,11 @@ void lp_clear_tensor(lua_State *L, int idx);
 void lp_install_tensor_metatable(lua_State *L);
 // Pushes the tensor metatable.
 void lp_push_tensor_metatable(lua_State *L);
+// Creates a userdata (one pointer slot) with the metatable registered under `key`.
+void **lp_new_object(lua_State *L, const void *key);
+// The pointer stored in the userdata at `idx` if its metatable is registered under `key`.
+void *lp_to_object(lua_State *L, int idx, const void *key);
+
 // Per-state pointer slot (LUA_EXTRASPACE) where the Swift host keeps itself.
 void **lp_host_slot(lua_State *L);
 

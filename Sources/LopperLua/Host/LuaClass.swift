@@ -1,0 +1,58 @@
+import CLua
+import LuaShim
+
+/// A Swift class exposed to Lua as userdata: a metatable with methods (`obj:name()`),
+/// metamethods, a type name for messages, and release on collection.
+public final class LuaClass<T: AnyObject> {
+    public let name: String
+    let key = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+    let methods: [LuaFunction]
+    let metamethods: [(String, LuaFunction)]
+
+    public init(_ name: String, methods: [LuaFunction], metamethods: [(String, LuaFunction)] = []) {
+        self.name = name
+        self.methods = methods
+        self.metamethods = metamethods
+    }
+
+    private lazy var release = LuaFunction("gc") { [key] c in
+        if let p = lp_to_object(c.L, 1, key) {
+            lp_clear_tensor(c.L, 1)
+            Unmanaged<T>.fromOpaque(p).release()
+        }
+        return 0
+    }
+
+    /// Registers the metatable in a state.
+    func install(_ L: OpaquePointer) {
+        lua_createtable(L, 0, Int32(metamethods.count + 3))
+        for (event, f) in metamethods {
+            f.push(L)
+            lua_setfield(L, -2, event)
+        }
+        release.push(L)
+        lua_setfield(L, -2, "__gc")
+        lua_pushstring(L, "lopper." + name)
+        lua_setfield(L, -2, "__name")
+        lua_createtable(L, 0, Int32(methods.count))
+        for f in methods {
+            f.push(L)
+            lua_setfield(L, -2, f.name)
+        }
+        lua_setfield(L, -2, "__index")
+        lua_rawsetp(L, lp_registryindex(), key)
+    }
+
+    @discardableResult
+    public func push(_ c: LuaCall, _ object: T) -> Int32 {
+        lp_new_object(c.L, key).pointee = Unmanaged.passRetained(object).toOpaque()
+        return 1
+    }
+
+    public func check(_ c: LuaCall, _ i: Int32) throws -> T {
+        guard let p = lp_to_object(c.L, i, key) else {
+            throw c.error("expected a \(name), got \(c.typeName(i))")
+        }
+        return Unmanaged<T>.fromOpaque(p).takeUnretainedValue()
+    }
+}
