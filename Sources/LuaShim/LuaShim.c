@@ -87,7 +87,7 @@ void *lp_to_tensor(lua_State *L, int idx) {
     return slot ? *slot : NULL;
 }
 
-void lp_clear_tensor(lua_State *L, int idx) {
+void lp_clear_slot(lua_State *L, int idx) {
     void **slot = (void **)lua_touserdata(L, idx);
     if (slot) *slot = NULL;
 }

@@ -83,7 +83,7 @@ enum TensorMetamethods {
         }),
         ("__gc", LuaFunction("gc") { c in
             if let p = lp_to_tensor(c.L, 1) {
-                lp_clear_tensor(c.L, 1)
+                lp_clear_slot(c.L, 1)
                 Unmanaged<Tensor>.fromOpaque(p).release()
             }
             return 0

@@ -72,11 +72,6 @@ enum TensorMethods {
         }
     }
 
-    static func comparison(_ name: String, _ tensor: @escaping (Tensor, Tensor) throws -> Tensor,
-                           _ scalar: @escaping (Tensor, Float) -> Tensor) -> LuaFunction {
-        binary(name, tensor, scalar)
-    }
-
     // MARK: The methods
 
     static let all: [LuaFunction] = info + views + arithmetic + reductions + ordering + inPlaceOps
@@ -198,12 +193,12 @@ enum TensorMethods {
         binary("pow", { try $0.pow($1) }, { $0.pow($1) }),
         binary("maximum", { try $0.maximum($1) }, { t, s in t.map { Swift.max($0, s) } }),
         binary("minimum", { try $0.minimum($1) }, { t, s in t.map { Swift.min($0, s) } }),
-        comparison("gt", { try $0.gt($1) }, { $0.gt($1) }),
-        comparison("lt", { try $0.lt($1) }, { $0.lt($1) }),
-        comparison("ge", { try $0.ge($1) }, { $0.ge($1) }),
-        comparison("le", { try $0.le($1) }, { $0.le($1) }),
-        comparison("eq", { try $0.eq($1) }, { $0.eq($1) }),
-        comparison("ne", { try $0.ne($1) }, { $0.ne($1) }),
+        binary("gt", { try $0.gt($1) }, { $0.gt($1) }),
+        binary("lt", { try $0.lt($1) }, { $0.lt($1) }),
+        binary("ge", { try $0.ge($1) }, { $0.ge($1) }),
+        binary("le", { try $0.le($1) }, { $0.le($1) }),
+        binary("eq", { try $0.eq($1) }, { $0.eq($1) }),
+        binary("ne", { try $0.ne($1) }, { $0.ne($1) }),
         unary("neg") { $0.neg() },
         unary("abs") { $0.abs() },
         unary("sign") { $0.sign() },

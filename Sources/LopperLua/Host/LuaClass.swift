@@ -17,7 +17,7 @@ public final class LuaClass<T: AnyObject> {
 
     private lazy var release = LuaFunction("gc") { [key] c in
         if let p = lp_to_object(c.L, 1, key) {
-            lp_clear_tensor(c.L, 1)
+            lp_clear_slot(c.L, 1)
             Unmanaged<T>.fromOpaque(p).release()
         }
         return 0

@@ -32,8 +32,8 @@ int lp_panic(lua_State *L);
 void **lp_new_tensor(lua_State *L);
 // The pointer stored in the tensor userdata at `idx`, or NULL if it is not a tensor.
 void *lp_to_tensor(lua_State *L, int idx);
-// Clears the slot of the tensor userdata at `idx` (after __gc released it).
-void lp_clear_tensor(lua_State *L, int idx);
+// Clears the pointer slot of the userdata at `idx` (after __gc released its object).
+void lp_clear_slot(lua_State *L, int idx);
 // With (metatable, methods table, indexer function) on the stack, pops all three and makes
 // the metatable the tensor metatable; its __index finds string keys in the methods table
 // and hands any other key (numbers, slice tables) to the indexer.
