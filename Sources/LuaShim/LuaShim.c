@@ -74,18 +74,9 @@ int lp_panic(lua_State *L) {
     exit(70);
 }
 
-void **lp_new_tensor(lua_State *L) {
-    void **slot = (void **)lua_newuserdatauv(L, sizeof(void *), 0);
-    *slot = NULL;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_key);
-    lua_setmetatable(L, -2);
-    return slot;
-}
+void **lp_new_tensor(lua_State *L) { return lp_new_object(L, &tensor_key); }
 
-void *lp_to_tensor(lua_State *L, int idx) {
-    void **slot = (void **)lp_touserdata_with(L, idx, &tensor_key);
-    return slot ? *slot : NULL;
-}
+void *lp_to_tensor(lua_State *L, int idx) { return lp_to_object(L, idx, &tensor_key); }
 
 void lp_clear_slot(lua_State *L, int idx) {
     void **slot = (void **)lua_touserdata(L, idx);

@@ -9,6 +9,31 @@ final class AutogradSurfaceTests: LuaTestCase {
         check("local x = lp.ones(2):requires_grad(); return x:is_leaf() and not (x + 1):is_leaf() and (x + 1):grad_fn() == 'add'")
     }
 
+    func testLeafGradientsDoNotShareStorage() {
+        // Both sides of `a + b` get the same backward gradient; each .grad must be its own.
+        check("""
+            (function()
+              local a, b = lp.ones(2):requires_grad(), lp.ones(2):requires_grad()
+              local loss = ((a + b) * lp.from{2, 3}):sum()
+              loss:backward()
+              a.grad:zero_()
+              return b.grad:equal(lp.from{2, 3}) and not a.grad:shares_storage(b.grad)
+            end)()
+            """)
+        check("local x = lp.ones(2):requires_grad(); local s = lp.from{1, 2}; (x * 1):backward(s); s:zero_(); return x.grad:equal(lp.from{1, 2})")
+    }
+
+    func testMaxAlongADimensionIsDifferentiable() {
+        check("""
+            (function()
+              local x = lp.from{{1, 5}, {7, 2}}:requires_grad()
+              local v, i = x:max(2)
+              v:sum():backward()
+              return x.grad:equal(lp.from{{0, 1}, {1, 0}}) and i:equal(lp.from{2, 1})
+            end)()
+            """)
+    }
+
     func testHandWrittenLossAndManualSGDStep() {
         // A user-written loss (mean absolute error) and one SGD step, in Lua.
         check("""

@@ -59,15 +59,16 @@ final class ErrorTests: LuaTestCase {
         let results = try host.eval("""
             (function()
               local calls = {
-                function() return lp.zeros(3,4):matmul(lp.zeros(5,6)) end,
-                function() return lp.zeros('a') end,
-                function() return lp.zeros(2)[9] end,
-                function() return lp.from{1, {}} end,
+                {function() return lp.zeros(3,4):matmul(lp.zeros(5,6)) end, 'matmul: '},
+                {function() return lp.zeros('a') end, 'zeros: '},
+                {function() return lp.zeros(2)[9] end, 'index: '},
+                {function() return lp.from{1, {}} end, 'from: '},
               }
               local n = 0
-              for _, f in ipairs(calls) do
-                local ok, err = pcall(f)
-                if not ok and type(err) == 'string' and err:find('snippet') == nil then n = n + 1 end
+              for _, case in ipairs(calls) do
+                local ok, err = pcall(case[1])
+                -- One message each, at the calling line, naming the function.
+                if not ok and err:find('^%(eval%):%d+: ' .. case[2]) then n = n + 1 end
               end
               return n
             end)()

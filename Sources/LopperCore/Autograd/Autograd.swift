@@ -71,12 +71,20 @@ public enum Autograd {
 extension Tensor {
     /// Accumulates d(self)/d(leaf) into `leaf.grad` for every leaf that requires grad.
     public func backward(_ seed: Tensor? = nil, createGraph: Bool = false) throws {
+        // One backward gradient often feeds several inputs (both sides of `a + b`), and the
+        // seed is the caller's: a leaf keeps a storage of its own, so changing one .grad in
+        // place (zeroing, clipping) never changes another.
+        var handedOut = Set<ObjectIdentifier>()
+        if let seed { handedOut.insert(ObjectIdentifier(seed.storage)) }
         try Autograd.propagate(self, seed: seed, createGraph: createGraph) { t, g in
             guard t.gradFn == nil else { return }
             if let old = t.grad {
                 t.grad = createGraph ? try old.add(g) : try Autograd.noGrad { try old.add(g) }
+            } else if createGraph {
+                t.grad = g
             } else {
-                t.grad = createGraph ? g : g.detach().contiguous()
+                let fresh = g.isContiguous && handedOut.insert(ObjectIdentifier(g.storage)).inserted
+                t.grad = fresh ? g.detach() : g.unrecordedClone()
             }
         }
     }

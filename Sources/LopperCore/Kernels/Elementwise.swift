@@ -64,11 +64,10 @@ extension Tensor {
         guard shape == self.shape else {
             throw TensorError("\(op): cannot write a result of shape \(describeShape(shape)) into a tensor of shape \(describeShape(self.shape))")
         }
-        let sb = Shape.broadcastStrides(shape: other.shape, strides: other.strides, to: shape)
         // Reading `other` while writing self is safe elementwise unless they overlap differently.
-        let src = other.sharesStorage(with: self) && (other.offset != offset || other.strides != strides) ? other.clone() : other
-        let sbs = src === other ? sb : Shape.broadcastStrides(shape: src.shape, strides: src.strides, to: shape)
-        StridedLoop.run(shape: shape, strides: [strides, sbs]) { off, n, st in
+        let src = other.sharesStorage(with: self) && (other.offset != offset || other.strides != strides) ? other.unrecordedClone() : other
+        let sb = Shape.broadcastStrides(shape: src.shape, strides: src.strides, to: shape)
+        StridedLoop.run(shape: shape, strides: [strides, sb]) { off, n, st in
             let p = self.data + off[0], q = src.data + off[1]
             let ip = st[0], iq = st[1]
             if ip == 1 && iq == 1 { for i in 0..<n { p[i] = f(p[i], q[i]) } }

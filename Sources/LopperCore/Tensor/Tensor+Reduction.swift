@@ -141,19 +141,13 @@ extension Tensor {
             // Composed of recorded ops, so it differentiates (twice, too).
             return try d.mul(d).sum(dim: dim, keepdim: keepdim).div(Float(n - correction))
         }
-        return try reduce(dim: dim, keepdim: keepdim, op: "var", initial: 0, { $0 + Double($1) * Double($1) }, finish: { a, _ in
+        return try d.reduce(dim: dim, keepdim: keepdim, op: "var", initial: 0, { $0 + Double($1) * Double($1) }, finish: { a, _ in
             Float(a / Double(n - correction))
-        }, on: d)
+        })
     }
 
     public func std(dim: Int? = nil, unbiased: Bool = true, keepdim: Bool = false) throws -> Tensor {
         try variance(dim: dim, unbiased: unbiased, keepdim: keepdim).sqrt()
-    }
-
-    @inline(__always)
-    private func reduce(dim: Int?, keepdim: Bool, op: String, initial: Double, _ combine: (Double, Float) -> Double,
-                        finish: (Double, Int) -> Float, on t: Tensor) throws -> Tensor {
-        try t.reduce(dim: dim, keepdim: keepdim, op: op, initial: initial, combine, finish: finish)
     }
 
     private func requireNonEmpty(_ op: String) throws {
@@ -178,7 +172,7 @@ extension Tensor {
                 indices.data[i * inner + j] = Float(at)
             }
         }
-        return (values, indices)
+        return (values.recordedExtremum(largest ? "max" : "min", of: self, dim: dim, keepdim: keepdim), indices)
     }
 
     public func argmax(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {

@@ -85,7 +85,7 @@ extension Tensor {
             guard k >= 1 && k <= count else {
                 throw TensorError("kthvalue: k = \(k) is out of range for \(count) elements")
             }
-            let buffer = contiguous().clone()
+            let buffer = unrecordedClone()
             Tensor.select(buffer.data, count: count, k: k - 1, by: Tensor.less)
             let v = buffer.data[k - 1]
             let flat = contiguous()
@@ -107,7 +107,7 @@ extension Tensor {
     public func quantile(_ q: Double) throws -> Float {
         guard q >= 0 && q <= 1 else { throw TensorError("quantile: q must be in [0, 1], got \(q)") }
         guard count > 0 else { throw TensorError("quantile: tensor of shape \(describeShape(shape)) is empty") }
-        let buffer = contiguous().clone(), a = buffer.data
+        let buffer = unrecordedClone(), a = buffer.data
         let pos = q * Double(count - 1)
         let lo = Int(pos.rounded(.down))
         Tensor.select(a, count: count, k: lo, by: Tensor.less)
