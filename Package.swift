@@ -25,10 +25,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Wrappers for Lua's macros and the one place that raises Lua errors.
         .target(name: "LuaShim", dependencies: ["CLua"]),
+        // Fused numeric loops in C, where Swift's code generation falls short.
+        .target(name: "LopperKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         // Tensors, kernels, random numbers: no Lua here.
-        .target(name: "LopperCore", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "LopperCore", dependencies: ["CBLAS", "LopperKernels"], swiftSettings: fastMath),
         // Learning: data sets (and, next, modules, optimizers, checkpoints).
-        .target(name: "LopperNN", dependencies: ["LopperCore", "CZlib"], swiftSettings: fastMath),
+        .target(name: "LopperNN", dependencies: ["LopperCore", "LopperKernels", "CZlib"], swiftSettings: fastMath),
         // The Lua surface: the `lopper` module, tensor userdata, the script host.
         .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LuaShim", "CLua"],
                 swiftSettings: fastMath),

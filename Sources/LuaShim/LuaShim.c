@@ -35,6 +35,7 @@ static int lp_trampoline(lua_State *L) {
         }
         return lua_error(L);
     }
+    if (n == LP_RERAISE) return lua_error(L);
     return n;
 }
 
@@ -98,11 +99,44 @@ static int lp_tensor_index(lua_State *L) {
     return 1;
 }
 
-void lp_install_tensor_metatable(lua_State *L) {
+void lp_install_indexed_metatable(lua_State *L, const void *key) {
     // Stack: metatable, methods, indexer.
     lua_pushcclosure(L, lp_tensor_index, 2);
     lua_setfield(L, -2, "__index");
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &tensor_key);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+void lp_install_tensor_metatable(lua_State *L) { lp_install_indexed_metatable(L, &tensor_key); }
+
+// obj[name](obj, args...) with (obj, name, args...) as its arguments.
+static int lp_method_call(lua_State *L) {
+    int n = lua_gettop(L);
+    lua_pushvalue(L, 2);
+    lua_gettable(L, 1);
+    lua_replace(L, 2);
+    lua_call(L, n - 1, 1);
+    return 1;
+}
+
+int lp_pcall_method(lua_State *L, int nargs) {
+    lua_pushcfunction(L, lp_method_call);
+    lua_insert(L, -(nargs + 3));
+    return lua_pcall(L, nargs + 2, 1, 0);
+}
+
+static int lp_get_field(lua_State *L) {
+    lua_gettable(L, 1);
+    return 1;
+}
+
+int lp_pgettable(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, lp_get_field);
+    lua_pushvalue(L, idx);
+    lua_rotate(L, -3, -1);
+    int status = lua_pcall(L, 2, 1, 0);
+    if (status != LUA_OK) { lua_pop(L, 1); lua_pushnil(L); }
+    return lua_type(L, -1);
 }
 
 void **lp_host_slot(lua_State *L) { return (void **)lua_getextraspace(L); }

@@ -24,10 +24,6 @@ public final class Storage {
 
     public var bytes: Int { count * MemoryLayout<Float>.stride }
 
-    /// Whether a garbage-collected host (the Lua state) has been told about these bytes,
-    /// so that views of the same storage are not counted twice.
-    public var reportedToHost = false
-
     static func blockBytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 
     static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {

@@ -1,4 +1,5 @@
 import Foundation
+import LopperKernels
 
 /// Elementwise arithmetic, comparisons and activation functions, with NumPy broadcasting.
 /// Comparisons give tensors of 0 and 1 (and no gradient).
@@ -92,7 +93,13 @@ extension Tensor {
     public func abs() -> Tensor { map { Swift.abs($0) }.recorded("abs", [self]) { [x = self] g in [try g.mul(x.sign())] } }
     public func sign() -> Tensor { map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
     public func sqrt() -> Tensor {
-        let out = map { $0.squareRoot() }
+        let out: Tensor
+        if isContiguous {
+            out = Tensor(uninitializedShape: shape)
+            lk_sqrt(out.data, data, count)
+        } else {
+            out = map { $0.squareRoot() }
+        }
         return out.recorded("sqrt", [self]) { [x = self, y = out.detach()] g in [try g.div(reuse(y) { x.sqrt() }.mul(2))] }
     }
     public func exp() -> Tensor {

@@ -78,3 +78,38 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// x·Wᵀ + b for x of shape [N, in] (or [..., in]), W of shape [out, in] (PyTorch's
+    /// layout). One GEMM writes onto the broadcast bias; the weight gradient gᵀ·x comes out
+    /// in W's own layout, so no transposed copy is made in either direction.
+    public func linear(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        guard weight.rank == 2 else { throw TensorError("linear: expected a weight of shape [out,in], got \(describeShape(weight.shape))") }
+        let (outF, inF) = (weight.shape[0], weight.shape[1])
+        guard rank >= 1, shape[rank - 1] == inF else {
+            throw TensorError("linear: input \(describeShape(shape)) does not match weight \(describeShape(weight.shape)) (expected [...,\(inF)])")
+        }
+        if let bias, bias.shape != [outF] {
+            throw TensorError("linear: expected a bias of shape [\(outF)], got \(describeShape(bias.shape))")
+        }
+        if rank != 2 {
+            let flat = try reshape([-1, inF]).linear(weight, bias: bias)
+            return try flat.reshape(Array(shape.dropLast()) + [outF])
+        }
+        let n = shape[0]
+        let out = Tensor(uninitializedShape: [n, outF])
+        if let bias {
+            let b = bias.contiguous()
+            for r in 0..<n { (out.data + r * outF).update(from: b.data, count: outF) }
+        }
+        Tensor.gemm(self, try weight.transpose(0, 1), into: out, beta: bias == nil ? 0 : 1)
+        var inputs = [self, weight]
+        if let bias { inputs.append(bias) }
+        return out.recorded("linear", inputs) { [x = self] g in
+            [x.requiresGrad ? try g.matmul(weight) : nil,
+             weight.requiresGrad ? try g.transpose(0, 1).matmul(x) : nil,
+             bias?.requiresGrad == true ? try g.sum(dim: 0) : nil]
+        }
+    }
+}
+

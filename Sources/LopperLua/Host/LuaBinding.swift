@@ -4,7 +4,13 @@ import LuaShim
 /// An error raised from a binding back into Lua; its message names the function.
 public struct LuaError: Error, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Raised as it is: an error from Lua code called back from Swift (a Lua module's
+    /// forward, a callback) already names its own file and line.
+    public var positioned = false
+    public init(_ message: String, positioned: Bool = false) {
+        self.message = message
+        self.positioned = positioned
+    }
     public var description: String { message }
 }
 
@@ -41,14 +47,17 @@ private func dispatch(_ L: OpaquePointer?, _ box: UnsafeMutableRawPointer?) -> I
         return try function.body(call)
     } catch {
         let message: String
+        var code = LP_ERROR
         switch error {
-        case let e as LuaError: message = e.message
+        case let e as LuaError:
+            message = e.message
+            if e.positioned { code = LP_RERAISE }
         case let e as TensorErrorConvertible: message = e.luaMessage
         default: message = "\(function.name): \(error)"
         }
         lua_settop(L, 0)
         lua_pushstring(L, message)
-        return LP_ERROR
+        return code
     }
 }
 

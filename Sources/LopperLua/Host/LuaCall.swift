@@ -152,9 +152,7 @@ public struct LuaCall {
 
     @discardableResult
     public func push(_ t: Tensor) -> Int32 {
-        let slot = lp_new_tensor(L)!
-        slot.pointee = Unmanaged.passRetained(t).toOpaque()
-        LuaHost.of(L)?.noteNative(t.storage, L)
+        pushTensor(L, t)
         return 1
     }
 

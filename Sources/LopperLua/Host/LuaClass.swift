@@ -8,11 +8,15 @@ public final class LuaClass<T: AnyObject> {
     let key = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
     let methods: [LuaFunction]
     let metamethods: [(String, LuaFunction)]
+    /// Called for keys that are not methods (`net.fc1`, `seq[2]`), if given.
+    let indexer: LuaFunction?
 
-    public init(_ name: String, methods: [LuaFunction], metamethods: [(String, LuaFunction)] = []) {
+    public init(_ name: String, methods: [LuaFunction], metamethods: [(String, LuaFunction)] = [],
+                indexer: LuaFunction? = nil) {
         self.name = name
         self.methods = methods
         self.metamethods = metamethods
+        self.indexer = indexer
     }
 
     private lazy var release = LuaFunction("gc") { [key] c in
@@ -34,13 +38,30 @@ public final class LuaClass<T: AnyObject> {
         lua_setfield(L, -2, "__gc")
         lua_pushstring(L, "lopper." + name)
         lua_setfield(L, -2, "__name")
+        pushMethods(L)
+        if let indexer {
+            indexer.push(L)
+            lp_install_indexed_metatable(L, key)
+            return
+        }
+        lua_setfield(L, -2, "__index")
+        lua_rawsetp(L, lp_registryindex(), key)
+    }
+
+    /// Pushes a table of the methods (also the metatable of Lua-written objects that share them).
+    func pushMethods(_ L: OpaquePointer) {
         lua_createtable(L, 0, Int32(methods.count))
         for f in methods {
             f.push(L)
             lua_setfield(L, -2, f.name)
         }
-        lua_setfield(L, -2, "__index")
-        lua_rawsetp(L, lp_registryindex(), key)
+    }
+
+    /// The object at `i` if it is one of this class, else nil.
+    public func optional(_ c: LuaCall, _ i: Int32) -> T? { optional(c.L, i) }
+
+    func optional(_ L: OpaquePointer, _ i: Int32) -> T? {
+        lp_to_object(L, i, key).map { Unmanaged<T>.fromOpaque($0).takeUnretainedValue() }
     }
 
     @discardableResult

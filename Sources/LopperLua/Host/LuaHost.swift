@@ -14,8 +14,8 @@ public struct LuaScriptError: Error, CustomStringConvertible {
 /// `LuaScriptError` with a traceback.
 public final class LuaHost {
     public let L: OpaquePointer
-    /// Native bytes created since the garbage collector was last told.
-    private var nativeDebt = 0
+    /// Live tensor bytes after the collector last ran.
+    private var nativeBaseline = Storage.liveBytes
     /// Tensor memory that triggers a collector step: Lua does not see native memory, so
     /// without this a loop creating tensors grows until Lua's own heap happens to grow.
     static let gcStepBytes = 16 << 20
@@ -25,6 +25,7 @@ public final class LuaHost {
         guard let L = luaL_newstate() else { throw LuaScriptError(message: "lopper: cannot create a Lua state") }
         self.L = L
         lua_atpanic(L, lp_panic)
+        LuaHost.open.insert(L)
         lp_host_slot(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
         LopperModule.install(L)
@@ -32,8 +33,13 @@ public final class LuaHost {
     }
 
     deinit {
+        LuaHost.open.remove(L)
         lua_close(L)
     }
+
+    /// States not yet closed: objects holding Lua references release them only while
+    /// their state is open (they may be finalised while the state closes).
+    nonisolated(unsafe) static var open = Set<OpaquePointer>()
 
     /// The host that owns a state (nil for a state not made by LuaHost).
     static func of(_ L: OpaquePointer) -> LuaHost? {
@@ -41,16 +47,15 @@ public final class LuaHost {
         return Unmanaged<LuaHost>.fromOpaque(p).takeUnretainedValue()
     }
 
-    /// Tells the collector about new tensor memory, stepping it when enough has piled up.
-    func noteNative(_ storage: Storage, _ L: OpaquePointer) {
-        guard !storage.reportedToHost else { return }
-        storage.reportedToHost = true
-        nativeDebt += storage.bytes
-        if nativeDebt >= LuaHost.gcStepBytes {
-            let kb = nativeDebt >> 10
-            nativeDebt = 0
-            lp_gc_step(L, Int32(clamping: kb))
-        }
+    /// Tells the collector about tensor memory, stepping it when enough has piled up.
+    /// Live tensor bytes are counted, not only the tensors handed to Lua: a result that
+    /// requires grad keeps its whole graph of intermediates alive until Lua collects it.
+    func noteNative(_ L: OpaquePointer) {
+        let live = Storage.liveBytes
+        if live < nativeBaseline { nativeBaseline = live; return }
+        guard live - nativeBaseline >= LuaHost.gcStepBytes else { return }
+        lp_gc_step(L, Int32(clamping: (live - nativeBaseline) >> 10))
+        nativeBaseline = Storage.liveBytes
     }
 
     /// Registers a global Lua function backed by Swift.

@@ -8,9 +8,9 @@ public enum LopperModule {
     public static let version = "0.1.0"
 
     /// Every function in `lp`: constructors and every tensor method.
-    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions
+    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions
     /// Methods of tensors (also in `lp`).
-    static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods
+    static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods + LayerFunctions.all
 
     static func install(_ L: OpaquePointer) {
         // Tensor metatable: metamethods, then __index over the methods table.
@@ -44,6 +44,12 @@ public enum LopperModule {
             lua_setfield(L, -2, f.name)
         }
         lua_setfield(L, -2, "data")
+        ModuleBindings.install(L)
+        OptimBindings.install(L)
+        setTable(L, "nn", ModuleBindings.constructors + [ModuleBindings.luaModule])
+        setTable(L, "optim", OptimBindings.optimizers)
+        setTable(L, "schedule", OptimBindings.schedules)
+        setTable(L, "models", TrainBindings.models)
         lua_pushstring(L, version)
         lua_setfield(L, -2, "version")
         lua_pushvalue(L, -1)
@@ -52,5 +58,15 @@ public enum LopperModule {
         lua_pushvalue(L, -2)
         lua_setfield(L, -2, "lopper")
         lp_pop(L, 2)
+    }
+
+    /// Sets `lp[name]` to a table of functions (lp is on top of the stack).
+    static func setTable(_ L: OpaquePointer, _ name: String, _ functions: [LuaFunction]) {
+        lua_createtable(L, 0, Int32(functions.count))
+        for f in functions {
+            f.push(L)
+            lua_setfield(L, -2, f.name)
+        }
+        lua_setfield(L, -2, name)
     }
 }

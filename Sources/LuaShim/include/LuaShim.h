@@ -11,6 +11,9 @@
 
 // A Swift binding's return value that means "the error message is on top of the stack".
 #define LP_ERROR (-1)
+// A Swift binding's return value that means "raise the value on top as it is" (an error
+// from a nested protected call that already carries its position).
+#define LP_RERAISE (-2)
 
 // The Swift side of every binding: `box` identifies the Swift closure to run.
 typedef int (*lp_Dispatcher)(lua_State *L, void *box);
@@ -38,6 +41,14 @@ void lp_clear_slot(lua_State *L, int idx);
 // the metatable the tensor metatable; its __index finds string keys in the methods table
 // and hands any other key (numbers, slice tables) to the indexer.
 void lp_install_tensor_metatable(lua_State *L);
+// The same for any class registered under `key` (modules, optimizers…).
+void lp_install_indexed_metatable(lua_State *L, const void *key);
+// With (obj, name, arg1..argN) on top, calls obj[name](obj, args…) protected; leaves one
+// result or the error message. Returns a lua_pcall status.
+int lp_pcall_method(lua_State *L, int nargs);
+// With a key on top, replaces it by t[key] for the table at idx, metamethods included,
+// protected (nil if they fail). Returns the value's type.
+int lp_pgettable(lua_State *L, int idx);
 // Pushes the tensor metatable.
 void lp_push_tensor_metatable(lua_State *L);
 // Creates a userdata (one pointer slot) with the metatable registered under `key`.

@@ -1,0 +1,146 @@
+/// 2-d pooling over [N, C, H, W]. Max pooling remembers where each maximum came from;
+/// average pooling (fixed and adaptive windows) is linear. Each forward op records a
+/// backward op that records the forward one in turn, so pooling differentiates twice.
+
+/// Where average-pooling windows start and end along one axis, and what each divides by.
+struct PoolBins {
+    var start: [Int], end: [Int]
+
+    /// Fixed windows of `k` with stride and padding, clipped to the input.
+    static func fixed(input: Int, k: Int, stride: Int, padding: Int, output: Int) -> PoolBins {
+        let s = (0..<output).map { Swift.max($0 * stride - padding, 0) }
+        let e = (0..<output).map { Swift.min($0 * stride - padding + k, input) }
+        return PoolBins(start: s, end: e)
+    }
+
+    /// PyTorch's adaptive bins: [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉).
+    static func adaptive(input: Int, output: Int) -> PoolBins {
+        PoolBins(start: (0..<output).map { $0 * input / output },
+                 end: (0..<output).map { (($0 + 1) * input + output - 1) / output })
+    }
+}
+
+extension Tensor {
+    /// Max over each window (no padding is counted as a maximum).
+    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        let win = Window2d(kernel: kernel, stride: stride ?? kernel, padding: padding)
+        let (oh, ow) = try win.check(shape, op: "max_pool2d")
+        guard padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
+            throw TensorError("max_pool2d: padding should be at most half the kernel, got padding \(padding.0)x\(padding.1) for kernel \(kernel.0)x\(kernel.1)")
+        }
+        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+        let x = contiguous()
+        let out = Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
+        var argmax = [Int32](repeating: 0, count: out.count)
+        argmax.withUnsafeMutableBufferPointer { idx in
+            for p in 0..<planes {
+                let plane = x.data + p * h * w
+                for y in 0..<oh {
+                    let y0 = Swift.max(y * win.stride.h - padding.0, 0), y1 = Swift.min(y * win.stride.h - padding.0 + kernel.0, h)
+                    for xo in 0..<ow {
+                        let x0 = Swift.max(xo * win.stride.w - padding.1, 0), x1 = Swift.min(xo * win.stride.w - padding.1 + kernel.1, w)
+                        var best = -Float.infinity, at = y0 * w + x0
+                        for iy in y0..<y1 {
+                            for ix in x0..<x1 where plane[iy * w + ix] > best || plane[iy * w + ix].isNaN {
+                                best = plane[iy * w + ix]; at = iy * w + ix
+                            }
+                        }
+                        let o = (p * oh + y) * ow + xo
+                        out.data[o] = best
+                        idx[o] = Int32(at)
+                    }
+                }
+            }
+        }
+        let positions = argmax
+        return out.recorded("max_pool2d", [self]) { [s = shape] g in
+            [try g.scatterPlanes(positions, into: s)]
+        }
+    }
+
+    /// The backward of max pooling: each gradient entry added at its recorded position.
+    func scatterPlanes(_ positions: [Int32], into inputShape: [Int]) throws -> Tensor {
+        let g = contiguous()
+        let out = Tensor(shape: inputShape)
+        let per = g.count / Swift.max(inputShape[0] * inputShape[1], 1), plane = inputShape[2] * inputShape[3]
+        for i in 0..<g.count { out.data[(i / per) * plane + Int(positions[i])] += g.data[i] }
+        return out.recorded("max_pool2d_backward", [self]) { [s = shape] gg in
+            [try gg.gatherPlanes(positions, shape: s)]
+        }
+    }
+
+    /// The adjoint of `scatterPlanes`: reads each recorded position.
+    func gatherPlanes(_ positions: [Int32], shape outShape: [Int]) throws -> Tensor {
+        let x = contiguous()
+        let out = Tensor(uninitializedShape: outShape)
+        let per = out.count / Swift.max(outShape[0] * outShape[1], 1), plane = shape[2] * shape[3]
+        for i in 0..<out.count { out.data[i] = x.data[(i / per) * plane + Int(positions[i])] }
+        return out.recorded("max_pool2d_gather", [self]) { [s = shape] g in
+            [try g.scatterPlanes(positions, into: s)]
+        }
+    }
+
+    /// Mean over each window; padding counts as zeros in the mean (PyTorch's default,
+    /// count_include_pad = true).
+    public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        let win = Window2d(kernel: kernel, stride: stride ?? kernel, padding: padding)
+        let (oh, ow) = try win.check(shape, op: "avg_pool2d")
+        let rows = PoolBins.fixed(input: shape[2], k: kernel.0, stride: win.stride.h, padding: padding.0, output: oh)
+        let cols = PoolBins.fixed(input: shape[3], k: kernel.1, stride: win.stride.w, padding: padding.1, output: ow)
+        return try pooledMean(rows, cols, divisor: Float(kernel.0 * kernel.1))
+    }
+
+    /// Mean over PyTorch's adaptive bins, giving an output of `size` (H', W').
+    public func adaptiveAvgPool2d(_ size: (Int, Int)) throws -> Tensor {
+        guard rank == 4 else {
+            throw TensorError("adaptive_avg_pool2d: expected an input of shape [N,C,H,W], got \(describeShape(shape))")
+        }
+        guard size.0 > 0, size.1 > 0 else {
+            throw TensorError("adaptive_avg_pool2d: output size must be positive, got \(size.0)x\(size.1)")
+        }
+        return try pooledMean(.adaptive(input: shape[2], output: size.0), .adaptive(input: shape[3], output: size.1), divisor: nil)
+    }
+
+    /// Window means; `divisor` nil divides by each window's own area.
+    func pooledMean(_ rows: PoolBins, _ cols: PoolBins, divisor: Float?) throws -> Tensor {
+        let x = contiguous()
+        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+        let (oh, ow) = (rows.start.count, cols.start.count)
+        let out = Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
+        for p in 0..<planes {
+            let plane = x.data + p * h * w
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var s: Float = 0
+                    for iy in rows.start[y]..<rows.end[y] { for ix in cols.start[xo]..<cols.end[xo] { s += plane[iy * w + ix] } }
+                    let area = Float((rows.end[y] - rows.start[y]) * (cols.end[xo] - cols.start[xo]))
+                    out.data[(p * oh + y) * ow + xo] = s / (divisor ?? area)
+                }
+            }
+        }
+        return out.recorded("avg_pool2d", [self]) { [s = shape] g in
+            [try g.spreadMean(rows, cols, divisor: divisor, into: s)]
+        }
+    }
+
+    /// The adjoint of `pooledMean`: each entry spread evenly over its window.
+    func spreadMean(_ rows: PoolBins, _ cols: PoolBins, divisor: Float?, into inputShape: [Int]) throws -> Tensor {
+        let g = contiguous()
+        let out = Tensor(shape: inputShape)
+        let (planes, h, w) = (inputShape[0] * inputShape[1], inputShape[2], inputShape[3])
+        let (oh, ow) = (rows.start.count, cols.start.count)
+        for p in 0..<planes {
+            let plane = out.data + p * h * w
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    let area = Float((rows.end[y] - rows.start[y]) * (cols.end[xo] - cols.start[xo]))
+                    let v = g.data[(p * oh + y) * ow + xo] / (divisor ?? area)
+                    for iy in rows.start[y]..<rows.end[y] { for ix in cols.start[xo]..<cols.end[xo] { plane[iy * w + ix] += v } }
+                }
+            }
+        }
+        return out.recorded("avg_pool2d_backward", [self]) { gg in
+            [try gg.pooledMean(rows, cols, divisor: divisor)]
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import CLua
+import LuaShim
+import LopperCore
+import LopperNN
+
+/// `lp.train`, `lp.evaluate` and `lp.models`.
+enum TrainBindings {
+    /// A Lua loss function(output, target) → one-element tensor.
+    static func lossFunction(_ c: LuaCall, _ i: Int32) throws -> Trainer.Loss {
+        guard lua_type(c.L, i) == LUA_TFUNCTION else { throw c.error("expected loss to be a function(output, target), got \(c.typeName(i))") }
+        let f = LuaReference(c.L, lua_absindex(c.L, i))
+        return { out, y in
+            let L = f.L
+            try f.call(2) { pushTensor(L, out); pushTensor(L, y) }
+            defer { lp_pop(L, 1) }
+            guard let p = lp_to_tensor(L, -1) else {
+                throw LuaError("loss: the Lua function returned \(String(cString: lp_typename_at(L, -1))), expected a tensor")
+            }
+            return Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+        }
+    }
+
+    /// A Lua callback receiving one table; returning false stops training.
+    static func callback(_ c: LuaCall, _ i: Int32, _ what: String) throws -> (([String: Double]) throws -> Bool) {
+        guard lua_type(c.L, i) == LUA_TFUNCTION else { throw c.error("expected \(what) to be a function, got \(c.typeName(i))") }
+        let f = LuaReference(c.L, lua_absindex(c.L, i))
+        return { info in
+            let L = f.L
+            try f.call(1) {
+                lua_createtable(L, 0, Int32(info.count))
+                for (k, v) in info {
+                    if v == v.rounded() && abs(v) < 1e15 && k != "loss" && k != "lr" && k != "mean_loss" && k != "seconds" {
+                        lua_pushinteger(L, lua_Integer(v))
+                    } else {
+                        lua_pushnumber(L, v)
+                    }
+                    lua_setfield(L, -2, k)
+                }
+            }
+            defer { lp_pop(L, 1) }
+            return !(lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1) == 0)
+        }
+    }
+
+    static let functions: [LuaFunction] = [
+        LuaFunction("train") { c in
+            // train{net, data, optimizer, batch_size = 60, epochs | iterations, shuffle = true,
+            //       drop_last = false, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info)}
+            // → {iterations, epochs, samples, seconds, loss, stopped}
+            try c.arity(1, 1)
+            let o = try LuaOptions(c, 1, known: ["net", "data", "optimizer", "batch_size", "epochs", "iterations", "shuffle",
+                                                  "drop_last", "loss", "on_step", "on_epoch"])
+            guard let net = try o.get("net", { try ModuleBindings.check(c, $0, "net to be a module") }) else { throw c.error("expected option net") }
+            guard let data = try o.get("data", { try DataBindings.dataset.check(c, $0) }) else { throw c.error("expected option data (a data set)") }
+            guard let opt = try o.get("optimizer", { try OptimBindings.optimizer.check(c, $0) }) else { throw c.error("expected option optimizer") }
+            let epochs = try o.int("epochs"), iterations = try o.int("iterations")
+            guard epochs != nil || iterations != nil else { throw c.error("expected option epochs or iterations") }
+            let loss = try o.get("loss") { try lossFunction(c, $0) }
+            let onStep = try o.get("on_step") { try callback(c, $0, "on_step") }
+            let onEpoch = try o.get("on_epoch") { try callback(c, $0, "on_epoch") }
+            var stepHook: ((Trainer.Step) throws -> Bool)?
+            if let onStep {
+                stepHook = { s in
+                    let info: [String: Double] = ["iteration": Double(s.iteration), "epoch": Double(s.epoch), "batch": Double(s.batch),
+                                                  "loss": Double(s.loss), "lr": Double(s.lr), "samples": Double(s.samples)]
+                    return try onStep(info)
+                }
+            }
+            var epochHook: ((Trainer.Epoch) throws -> Bool)?
+            if let onEpoch {
+                epochHook = { e in
+                    let info: [String: Double] = ["epoch": Double(e.epoch), "iteration": Double(e.iteration), "mean_loss": e.meanLoss,
+                                                  "seconds": e.seconds, "samples": Double(e.samples)]
+                    return try onEpoch(info)
+                }
+            }
+            let batchSize = try o.int("batch_size") ?? 60
+            let shuffle = try o.bool("shuffle") ?? true, dropLast = try o.bool("drop_last") ?? false
+            let r = try Trainer.train(net, data: data, optimizer: opt, batchSize: batchSize, epochs: epochs, iterations: iterations,
+                                      shuffle: shuffle, dropLast: dropLast, loss: loss, onStep: stepHook, onEpoch: epochHook)
+            lua_createtable(c.L, 0, 6)
+            c.push(int: r.iterations); lua_setfield(c.L, -2, "iterations")
+            c.push(int: r.epochs); lua_setfield(c.L, -2, "epochs")
+            c.push(int: r.samples); lua_setfield(c.L, -2, "samples")
+            c.push(r.seconds); lua_setfield(c.L, -2, "seconds")
+            c.push(r.lastLoss); lua_setfield(c.L, -2, "loss")
+            c.push(r.stoppedEarly); lua_setfield(c.L, -2, "stopped")
+            return 1
+        },
+        LuaFunction("evaluate") { c in
+            // evaluate(net, data [, {batch_size = 1000, loss = fn}]) → {loss, accuracy, count}
+            try c.arity(2, 3)
+            let net = try ModuleBindings.check(c, 1)
+            let data = try DataBindings.dataset.check(c, 2)
+            let o = try LuaOptions(c, 3, known: ["batch_size", "loss"])
+            let r = try Trainer.evaluate(net, data: data, batchSize: try o.int("batch_size") ?? 1000,
+                                         loss: try o.get("loss") { try lossFunction(c, $0) })
+            lua_createtable(c.L, 0, 3)
+            c.push(r.loss); lua_setfield(c.L, -2, "loss")
+            c.push(r.accuracy); lua_setfield(c.L, -2, "accuracy")
+            c.push(int: r.count); lua_setfield(c.L, -2, "count")
+            return 1
+        },
+    ]
+
+    static let modelOptions = ["classes", "channels", "size", "width", "batch_norm", "init", "residual_scale"]
+
+    static func zooOptions(_ o: LuaOptions, _ c: LuaCall) throws -> Zoo.Options {
+        var z = Zoo.Options()
+        if let v = try o.int("classes") { z.classes = v }
+        if let v = try o.int("channels") { z.channels = v }
+        if let v = try o.int("size") { z.size = v }
+        if let v = try o.number("width") { z.width = v }
+        if let v = try o.bool("batch_norm") { z.batchNorm = v }
+        if let v = try o.string("init") { z.initializer = try Initializer.named(v, op: c.name) }
+        if let v = try o.float("residual_scale") { z.residualScale = v }
+        guard z.classes > 0, z.channels > 0, z.size > 0, z.width > 0 else {
+            throw c.error("classes, channels, size and width must be positive")
+        }
+        return z
+    }
+
+    /// `lp.models.<name>{classes = 10, channels = 1, size = 28, width = 1, batch_norm = true,
+    /// init = <model default>, residual_scale = 1}`, and `lp.models.build(name, {…})`.
+    static let models: [LuaFunction] = Zoo.names.map { name in
+        LuaFunction(name) { c in
+            try c.arity(0, 1)
+            return ModuleBindings.module.push(c, try Zoo.build(name, try zooOptions(try LuaOptions(c, 1, known: modelOptions), c)))
+        }
+    } + [
+        LuaFunction("build") { c in
+            try c.arity(1, 2)
+            let name = try c.string(1, "model name")
+            return ModuleBindings.module.push(c, try Zoo.build(name, try zooOptions(try LuaOptions(c, 2, known: modelOptions), c)))
+        },
+    ]
+}

@@ -1,0 +1,95 @@
+import CLua
+import LuaShim
+import LopperCore
+import LopperNN
+
+/// A module written in Lua: a table with `forward(self, x)`. Its parameters are the fields
+/// holding tensors that require grad, its children the fields holding modules (native or
+/// Lua), named by their keys — integer keys first in order, then names sorted — so a Lua
+/// module sits in a native `Sequential`, trains, saves and prunes like a built-in one.
+final class LuaModule: Module {
+    let table: LuaReference
+    var L: OpaquePointer { table.L }
+
+    init(_ L: OpaquePointer, _ i: Int32) {
+        table = LuaReference(L, i)
+        super.init(kind: "LuaModule")
+    }
+
+    /// Whether the value at `i` is a table with a `forward` field (metatables included).
+    static func isModuleTable(_ L: OpaquePointer, _ i: Int32) -> Bool {
+        guard lua_type(L, i) == LUA_TTABLE else { return false }
+        lua_pushstring(L, "forward")
+        defer { lp_pop(L, 1) }
+        return lp_pgettable(L, i) == LUA_TFUNCTION
+    }
+
+    override var training: Bool {
+        get {
+            table.push()
+            defer { lp_pop(L, 2) }
+            lua_pushstring(L, "training")
+            return lua_rawget(L, -2) != LUA_TBOOLEAN || lua_toboolean(L, -1) != 0
+        }
+        set {
+            table.push()
+            lua_pushstring(L, "training")
+            lua_pushboolean(L, newValue ? 1 : 0)
+            lua_rawset(L, -3)
+            lp_pop(L, 1)
+        }
+    }
+
+    override var summary: String {
+        table.push()
+        defer { lp_pop(L, 2) }
+        lua_pushstring(L, "name")
+        return lua_rawget(L, -2) == LUA_TSTRING ? String(cString: lp_tostring(L, -1)) : "LuaModule"
+    }
+
+    /// The table's fields as (name, stack-independent value) in a stable order.
+    private func fields<V>(_ pick: (Int32) -> V?) -> [(String, V)] {
+        table.push()
+        defer { lp_pop(L, 1) }
+        var numbered: [(Int, V)] = [], named: [(String, V)] = []
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            defer { lp_pop(L, 1) }
+            guard let v = pick(-1) else { continue }
+            if lp_isinteger(L, -2) != 0 { numbered.append((Int(lp_tointeger(L, -2)), v)) }
+            else if lua_type(L, -2) == LUA_TSTRING { named.append((String(cString: lp_tostring(L, -2)), v)) }
+        }
+        return numbered.sorted { $0.0 < $1.0 }.map { (String($0.0), $0.1) } + named.sorted { $0.0 < $1.0 }
+    }
+
+    override var localParameters: [(String, Tensor)] {
+        fields { i in
+            guard let p = lp_to_tensor(L, i) else { return nil }
+            let t = Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+            return t.requiresGrad && t.gradFn == nil ? t : nil
+        }
+    }
+
+    override var children: [(String, Module)] {
+        fields { i in ModuleBindings.optionalModule(L, i) }
+    }
+
+    override func forward(_ x: Tensor) throws -> Tensor {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        table.push()
+        lua_pushstring(L, "forward")
+        pushTensor(L, x)
+        if lp_pcall_method(L, 1) != LUA_OK { throw LuaReference.error(L) }
+        guard let p = lp_to_tensor(L, -1) else {
+            throw LuaError("\(summary): forward returned \(String(cString: lp_typename_at(L, -1))), expected a tensor")
+        }
+        return Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+    }
+}
+
+/// Pushes a tensor outside a binding call (callbacks, Lua modules).
+func pushTensor(_ L: OpaquePointer, _ t: Tensor) {
+    lp_new_tensor(L)!.pointee = Unmanaged.passRetained(t).toOpaque()
+    LuaHost.of(L)?.noteNative(L)
+}

@@ -1,0 +1,70 @@
+import LopperCore
+
+/// Batch normalisation over the channel dimension (dim 2 of [N, C] / [N, C, L] for
+/// BatchNorm1d, of [N, C, H, W] for BatchNorm2d). Training normalises with the batch's
+/// mean and biased variance and updates running statistics (running_var takes the
+/// unbiased variance, as PyTorch does); evaluation uses the running statistics. Built from
+/// recorded tensor ops, so it differentiates twice.
+public final class BatchNorm: Module {
+    public let weight: Tensor, bias: Tensor
+    public let runningMean: Tensor, runningVar: Tensor, batchesTracked: Tensor
+    public let eps: Float, momentum: Float
+    /// Input ranks accepted: [2, 3] for 1d, [4] for 2d.
+    let ranks: [Int]
+
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, spatial: Bool) throws {
+        guard channels > 0 else { throw TensorError("BatchNorm: channels must be positive, got \(channels)") }
+        weight = try Tensor.ones([channels])
+        bias = Tensor(shape: [channels])
+        runningMean = Tensor(shape: [channels])
+        runningVar = try Tensor.ones([channels])
+        batchesTracked = Tensor(shape: [])
+        self.eps = eps
+        self.momentum = momentum
+        ranks = spatial ? [4] : [2, 3]
+        super.init(kind: spatial ? "BatchNorm2d" : "BatchNorm1d")
+        addParameter("weight", weight)
+        addParameter("bias", bias)
+        addBuffer("running_mean", runningMean)
+        addBuffer("running_var", runningVar)
+        addBuffer("num_batches_tracked", batchesTracked)
+    }
+
+    public var channels: Int { weight.count }
+    public override var summary: String { "\(kind)(\(channels))" }
+
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        guard ranks.contains(x.rank), x.shape[1] == channels else {
+            let want = ranks == [4] ? "[N,\(channels),H,W]" : "[N,\(channels)] or [N,\(channels),L]"
+            throw TensorError("\(kind): expected an input of shape \(want), got \(describeShape(x.shape))")
+        }
+        var statShape = [Int](repeating: 1, count: x.rank)
+        statShape[1] = channels
+        let reduced = (0..<x.rank).filter { $0 != 1 }
+        func meanOver(_ t: Tensor) throws -> Tensor {
+            var m = t
+            for d in reduced { m = try m.mean(dim: d, keepdim: true) }
+            return m
+        }
+        let normalized: Tensor
+        if training {
+            let n = x.count / channels
+            guard n > 1 else { throw TensorError("\(kind): training needs more than one value per channel, got input \(describeShape(x.shape))") }
+            let mean = try meanOver(x)
+            let centered = try x.sub(mean)
+            let variance = try meanOver(centered.mul(centered))
+            normalized = try centered.div(variance.add(eps).sqrt())
+            try Autograd.noGrad {
+                let m = momentum
+                try runningMean.copy_(runningMean.mul(1 - m).add(mean.detach().reshape([channels]).mul(m)))
+                let unbiased = try variance.detach().reshape([channels]).mul(Float(n) / Float(n - 1))
+                try runningVar.copy_(runningVar.mul(1 - m).add(unbiased.mul(m)))
+                batchesTracked.add_(1)
+            }
+        } else {
+            let scale = try runningVar.add(eps).sqrt().reshape(statShape)
+            normalized = try x.sub(runningMean.reshape(statShape)).div(scale)
+        }
+        return try normalized.mul(weight.reshape(statShape)).add(bias.reshape(statShape))
+    }
+}

@@ -1,0 +1,26 @@
+import LopperCore
+
+/// Max, average and adaptive average pooling over [N, C, H, W].
+public final class Pool2d: Module {
+    let body: (Tensor) throws -> Tensor
+    let label: String
+
+    init(_ kind: String, _ label: String, _ body: @escaping (Tensor) throws -> Tensor) {
+        self.body = body
+        self.label = label
+        super.init(kind: kind)
+    }
+
+    public override var summary: String { "\(kind)(\(label))" }
+    public override func forward(_ x: Tensor) throws -> Tensor { try body(x) }
+
+    public static func max(_ k: Int, stride: Int? = nil, padding: Int = 0) -> Pool2d {
+        Pool2d("MaxPool2d", "\(k)") { try $0.maxPool2d(kernel: (k, k), stride: stride.map { ($0, $0) }, padding: (padding, padding)) }
+    }
+    public static func average(_ k: Int, stride: Int? = nil, padding: Int = 0) -> Pool2d {
+        Pool2d("AvgPool2d", "\(k)") { try $0.avgPool2d(kernel: (k, k), stride: stride.map { ($0, $0) }, padding: (padding, padding)) }
+    }
+    public static func adaptiveAverage(_ h: Int, _ w: Int) -> Pool2d {
+        Pool2d("AdaptiveAvgPool2d", "\(h)x\(w)") { try $0.adaptiveAvgPool2d((h, w)) }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import LopperCore
+
+/// The native training loop and evaluation. Callbacks run at step and epoch boundaries
+/// and may stop training by returning false.
+public enum Trainer {
+    /// What a step callback sees.
+    public struct Step {
+        public var iteration: Int       // optimizer steps taken so far, including this one
+        public var epoch: Int           // 1-based
+        public var batch: Int           // 1-based within the epoch
+        public var loss: Float
+        public var lr: Float
+        public var samples: Int
+    }
+
+    /// What an epoch callback sees.
+    public struct Epoch {
+        public var epoch: Int
+        public var iteration: Int
+        public var meanLoss: Double
+        public var seconds: Double
+        public var samples: Int
+    }
+
+    public struct Result {
+        public var iterations = 0
+        public var epochs = 0
+        public var samples = 0
+        public var seconds: Double = 0
+        public var lastLoss: Float = .nan
+        public var stoppedEarly = false
+    }
+
+    public typealias Loss = (_ output: Tensor, _ target: Tensor) throws -> Tensor
+
+    /// Trains `net` on `data` for `epochs` passes or `iterations` steps (whichever is given;
+    /// with both, whichever ends first). Each epoch is shuffled with a seed drawn from the
+    /// shared generator, so `lp.manual_seed` fixes the whole run.
+    public static func train(_ net: Module, data: Dataset, optimizer: Optimizer, batchSize: Int,
+                             epochs: Int?, iterations: Int?, shuffle: Bool = true, dropLast: Bool = false,
+                             loss: Loss? = nil,
+                             onStep: ((Step) throws -> Bool)? = nil,
+                             onEpoch: ((Epoch) throws -> Bool)? = nil) throws -> Result {
+        guard epochs != nil || iterations != nil else { throw TensorError("train: give epochs or iterations") }
+        if let e = epochs, e < 0 { throw TensorError("train: epochs must be non-negative, got \(e)") }
+        if let i = iterations, i < 0 { throw TensorError("train: iterations must be non-negative, got \(i)") }
+        guard batchSize >= 1 else { throw TensorError("train: batch size must be at least 1, got \(batchSize)") }
+        let lossFn = loss ?? { try $0.crossEntropy($1) }
+        var result = Result()
+        let started = Date()
+        net.train(true)
+        var epoch = 0
+        training: while epochs.map({ epoch < $0 }) ?? true {
+            if let limit = iterations, result.iterations >= limit { break }
+            epoch += 1
+            let epochStart = Date()
+            let batches = try BatchIterator(data, batchSize: batchSize, shuffle: shuffle,
+                                            seed: RandomGenerator.shared.next(), flatten: false, dropLast: dropLast)
+            var sum = 0.0, count = 0, seen = 0
+            var batch = 0
+            while let (x, y) = batches.next() {
+                if let limit = iterations, result.iterations >= limit { break }
+                batch += 1
+                let out = try net.forward(x)
+                let l = try lossFn(out, y)
+                guard l.count == 1 else { throw TensorError("train: the loss must be one number, got shape \(describeShape(l.shape))") }
+                optimizer.zeroGrad()
+                try l.backward()
+                try optimizer.step()
+                let value = l.data[0]
+                result.iterations += 1
+                result.samples += x.shape[0]
+                result.lastLoss = value
+                sum += Double(value); count += 1; seen += x.shape[0]
+                if let onStep, try !onStep(Step(iteration: optimizer.iteration, epoch: epoch, batch: batch, loss: value,
+                                                lr: optimizer.lr, samples: result.samples)) {
+                    result.stoppedEarly = true
+                    break training
+                }
+            }
+            result.epochs = epoch
+            if count == 0 { break }
+            if let onEpoch, try !onEpoch(Epoch(epoch: epoch, iteration: optimizer.iteration, meanLoss: sum / Double(count),
+                                               seconds: Date().timeIntervalSince(epochStart), samples: seen)) {
+                result.stoppedEarly = true
+                break
+            }
+        }
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// Mean loss and accuracy of `net` over `data` in evaluation mode, without recording;
+    /// the module's training flag is restored afterwards.
+    public static func evaluate(_ net: Module, data: Dataset, batchSize: Int = 1000, loss: Loss? = nil) throws -> (loss: Double, accuracy: Double, count: Int) {
+        guard batchSize >= 1 else { throw TensorError("evaluate: batch size must be at least 1, got \(batchSize)") }
+        let modes = net.namedModules().map { ($0.1, $0.1.training) }
+        defer { for (m, t) in modes { m.training = t } }
+        net.train(false)
+        let lossFn = loss ?? { try $0.crossEntropy($1) }
+        return try Autograd.noGrad {
+            let batches = try BatchIterator(data, batchSize: batchSize, shuffle: false, seed: 0, flatten: false, dropLast: false)
+            var total = 0.0, hits = 0.0, n = 0
+            while let (x, y) = batches.next() {
+                let out = try net.forward(x)
+                let b = x.shape[0]
+                total += Double(try lossFn(out, y).item()) * Double(b)
+                hits += try out.accuracy(y) * Double(b)
+                n += b
+            }
+            return n == 0 ? (.nan, .nan, 0) : (total / Double(n), hits / Double(n), n)
+        }
+    }
+}
