@@ -26,7 +26,7 @@ let package = Package(
         // Wrappers for Lua's macros and the one place that raises Lua errors.
         .target(name: "LuaShim", dependencies: ["CLua"]),
         // Fused numeric loops in C, where Swift's code generation falls short.
-        .target(name: "LopperKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "LopperKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-fno-slp-vectorize"])]),
         // Tensors, kernels, random numbers: no Lua here.
         .target(name: "LopperCore", dependencies: ["CBLAS", "LopperKernels"], swiftSettings: fastMath),
         // Learning: data sets (and, next, modules, optimizers, checkpoints).

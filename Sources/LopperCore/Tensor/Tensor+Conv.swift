@@ -2,6 +2,8 @@
 /// other's adjoint, so each records the other as its backward: convolutions differentiate
 /// twice (GraSP's Hessian-gradient products run through conv nets).
 
+import LopperKernels
+
 /// The geometry of a sliding 2-d window over [N, C, H, W] inputs.
 public struct Window2d: Equatable {
     public var kernel: (h: Int, w: Int)
@@ -21,6 +23,12 @@ public struct Window2d: Equatable {
     /// Output height and width for an input of height `h` and width `w`.
     public func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
         ((h + 2 * padding.h - kernel.h) / stride.h + 1, (w + 2 * padding.w - kernel.w) / stride.w + 1)
+    }
+
+    /// The window over an input of `shape` in the C kernels' terms.
+    func geometry(_ shape: [Int], _ oh: Int, _ ow: Int) -> lk_window {
+        lk_window(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: kernel.h, kw: kernel.w,
+                  sh: stride.h, sw: stride.w, ph: padding.h, pw: padding.w, oh: oh, ow: ow)
     }
 
     /// Checks the window against an input shape; returns the output size.
@@ -44,36 +52,9 @@ extension Tensor {
     /// (c, oh·s + i − p, ow·s + j − p) of every output position, zero outside the image.
     public func unfold(_ win: Window2d) throws -> Tensor {
         let (oh, ow) = try win.check(shape, op: "unfold")
-        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let x = contiguous()
-        let l = oh * ow, cols = n * l
-        let out = Tensor(uninitializedShape: [c * win.kernel.h * win.kernel.w, cols])
-        let src = x.data, dst = out.data
-        for ch in 0..<c {
-            for ki in 0..<win.kernel.h {
-                for kj in 0..<win.kernel.w {
-                    let row = dst + ((ch * win.kernel.h + ki) * win.kernel.w + kj) * cols
-                    for b in 0..<n {
-                        let plane = src + (b * c + ch) * h * w
-                        for y in 0..<oh {
-                            let o = row + b * l + y * ow
-                            let iy = y * win.stride.h - win.padding.h + ki
-                            if iy < 0 || iy >= h { for xo in 0..<ow { o[xo] = 0 }; continue }
-                            let line = plane + iy * w
-                            let ix0 = kj - win.padding.w
-                            if win.stride.w == 1 && ix0 >= 0 && ix0 + ow <= w {
-                                o.update(from: line + ix0, count: ow)
-                                continue
-                            }
-                            for xo in 0..<ow {
-                                let ix = xo * win.stride.w + ix0
-                                o[xo] = ix >= 0 && ix < w ? line[ix] : 0
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let out = Tensor(uninitializedShape: [shape[1] * win.kernel.h * win.kernel.w, shape[0] * oh * ow])
+        lk_im2col(x.data, out.data, win.geometry(shape, oh, ow))
         return out.recorded("unfold", [self]) { [s = shape] g in [try g.fold(win, into: s)] }
     }
 
@@ -81,34 +62,13 @@ extension Tensor {
     /// was read from, giving a tensor of shape `inputShape`.
     public func fold(_ win: Window2d, into inputShape: [Int]) throws -> Tensor {
         let (oh, ow) = try win.check(inputShape, op: "fold")
-        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
-        let l = oh * ow, cols = n * l
-        guard shape == [c * win.kernel.h * win.kernel.w, cols] else {
-            throw TensorError("fold: expected columns of shape [\(c * win.kernel.h * win.kernel.w),\(cols)] for input \(describeShape(inputShape)), got \(describeShape(shape))")
+        let rows = inputShape[1] * win.kernel.h * win.kernel.w, cols = inputShape[0] * oh * ow
+        guard shape == [rows, cols] else {
+            throw TensorError("fold: expected columns of shape [\(rows),\(cols)] for input \(describeShape(inputShape)), got \(describeShape(shape))")
         }
         let g = contiguous()
         let out = Tensor(shape: inputShape)
-        let src = g.data, dst = out.data
-        for ch in 0..<c {
-            for ki in 0..<win.kernel.h {
-                for kj in 0..<win.kernel.w {
-                    let row = src + ((ch * win.kernel.h + ki) * win.kernel.w + kj) * cols
-                    for b in 0..<n {
-                        let plane = dst + (b * c + ch) * h * w
-                        for y in 0..<oh {
-                            let iy = y * win.stride.h - win.padding.h + ki
-                            if iy < 0 || iy >= h { continue }
-                            let o = row + b * l + y * ow, line = plane + iy * w
-                            let ix0 = kj - win.padding.w
-                            for xo in 0..<ow {
-                                let ix = xo * win.stride.w + ix0
-                                if ix >= 0 && ix < w { line[ix] += o[xo] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        lk_col2im(g.data, out.data, win.geometry(inputShape, oh, ow))
         return out.recorded("fold", [self]) { g in [try g.unfold(win)] }
     }
 

@@ -1,3 +1,5 @@
+import LopperKernels
+
 /// 2-d pooling over [N, C, H, W]. Max pooling remembers where each maximum came from;
 /// average pooling (fixed and adaptive windows) is linear. Each forward op records a
 /// backward op that records the forward one in turn, so pooling differentiates twice.
@@ -21,6 +23,9 @@ struct PoolBins {
 }
 
 extension Tensor {
+    /// This tensor's memory read as 32-bit integers (max pooling's winner positions).
+    var indices: UnsafeMutablePointer<Int32> { UnsafeMutableRawPointer(data).assumingMemoryBound(to: Int32.self) }
+
     /// Max over each window (no padding is counted as a maximum).
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
         let win = Window2d(kernel: kernel, stride: stride ?? kernel, padding: padding)
@@ -28,53 +33,33 @@ extension Tensor {
         guard padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
             throw TensorError("max_pool2d: padding should be at most half the kernel, got padding \(padding.0)x\(padding.1) for kernel \(kernel.0)x\(kernel.1)")
         }
-        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let x = contiguous()
         let out = Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
-        var argmax = [Int32](repeating: 0, count: out.count)
-        argmax.withUnsafeMutableBufferPointer { idx in
-            for p in 0..<planes {
-                let plane = x.data + p * h * w
-                for y in 0..<oh {
-                    let y0 = Swift.max(y * win.stride.h - padding.0, 0), y1 = Swift.min(y * win.stride.h - padding.0 + kernel.0, h)
-                    for xo in 0..<ow {
-                        let x0 = Swift.max(xo * win.stride.w - padding.1, 0), x1 = Swift.min(xo * win.stride.w - padding.1 + kernel.1, w)
-                        var best = -Float.infinity, at = y0 * w + x0
-                        for iy in y0..<y1 {
-                            for ix in x0..<x1 where plane[iy * w + ix] > best || plane[iy * w + ix].isNaN {
-                                best = plane[iy * w + ix]; at = iy * w + ix
-                            }
-                        }
-                        let o = (p * oh + y) * ow + xo
-                        out.data[o] = best
-                        idx[o] = Int32(at)
-                    }
-                }
-            }
-        }
-        let positions = argmax
+        // Winner positions, kept in pooled tensor memory (Int32 in Float-sized slots).
+        let positions = Tensor(uninitializedShape: out.shape)
+        lk_max_pool(x.data, out.data, positions.indices, win.geometry(shape, oh, ow))
         return out.recorded("max_pool2d", [self]) { [s = shape] g in
             [try g.scatterPlanes(positions, into: s)]
         }
     }
 
     /// The backward of max pooling: each gradient entry added at its recorded position.
-    func scatterPlanes(_ positions: [Int32], into inputShape: [Int]) throws -> Tensor {
+    func scatterPlanes(_ positions: Tensor, into inputShape: [Int]) throws -> Tensor {
         let g = contiguous()
         let out = Tensor(shape: inputShape)
-        let per = g.count / Swift.max(inputShape[0] * inputShape[1], 1), plane = inputShape[2] * inputShape[3]
-        for i in 0..<g.count { out.data[(i / per) * plane + Int(positions[i])] += g.data[i] }
+        let planes = inputShape[0] * inputShape[1]
+        lk_scatter_planes(g.data, out.data, positions.indices, planes, inputShape[2] * inputShape[3], g.count / Swift.max(planes, 1))
         return out.recorded("max_pool2d_backward", [self]) { [s = shape] gg in
             [try gg.gatherPlanes(positions, shape: s)]
         }
     }
 
     /// The adjoint of `scatterPlanes`: reads each recorded position.
-    func gatherPlanes(_ positions: [Int32], shape outShape: [Int]) throws -> Tensor {
+    func gatherPlanes(_ positions: Tensor, shape outShape: [Int]) throws -> Tensor {
         let x = contiguous()
         let out = Tensor(uninitializedShape: outShape)
-        let per = out.count / Swift.max(outShape[0] * outShape[1], 1), plane = shape[2] * shape[3]
-        for i in 0..<out.count { out.data[i] = x.data[(i / per) * plane + Int(positions[i])] }
+        let planes = outShape[0] * outShape[1]
+        lk_gather_planes(x.data, out.data, positions.indices, planes, shape[2] * shape[3], out.count / Swift.max(planes, 1))
         return out.recorded("max_pool2d_gather", [self]) { [s = shape] g in
             [try g.scatterPlanes(positions, into: s)]
         }

@@ -20,4 +20,22 @@ void lk_sgd_update(float *restrict w, const float *restrict g, float *restrict b
 // out[i] = sqrt(x[i]).
 void lk_sqrt(float *restrict out, const float *restrict x, size_t n);
 
+// The geometry of a 2-d sliding window over [n, c, h, w] giving [oh, ow] outputs.
+typedef struct {
+    long n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
+} lk_window;
+
+// im2col: x [n, c, h, w] → cols [c·kh·kw, n·oh·ow], zeros outside the image.
+void lk_im2col(const float *restrict x, float *restrict cols, lk_window g);
+// col2im: adds cols [c·kh·kw, n·oh·ow] into x [n, c, h, w] (x is not cleared first).
+void lk_col2im(const float *restrict cols, float *restrict x, lk_window g);
+// Max over each window of each plane; idx gets the winner's position within its plane.
+void lk_max_pool(const float *restrict x, float *restrict out, int *restrict idx, lk_window g);
+// Adds g[i] at plane position idx[i] of x (n·c planes of h·w; oh·ow entries per plane).
+void lk_scatter_planes(const float *restrict g, float *restrict x, const int *restrict idx,
+                       long planes, long in_plane, long out_plane);
+// out[i] = x[plane position idx[i]] (the adjoint of lk_scatter_planes).
+void lk_gather_planes(const float *restrict x, float *restrict out, const int *restrict idx,
+                      long planes, long in_plane, long out_plane);
+
 #endif
