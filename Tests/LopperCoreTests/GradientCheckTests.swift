@@ -6,26 +6,8 @@ import XCTest
 final class GradientCheckTests: XCTestCase {
     func gradcheck(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, tol: Float = 2e-2,
                    file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) throws -> Tensor) throws {
-        for x in inputs { x.requiresGrad = true; x.grad = nil }
-        let out = try f(inputs)
-        let weights = try Tensor.randn(out.shape, generator: RandomGenerator(seed: 99))
-        try out.mul(weights).sum().backward()
-        func value() throws -> Double {
-            try Autograd.noGrad { Double(try f(inputs).mul(weights).sum().item()) }
-        }
-        for (k, x) in inputs.enumerated() {
-            let analytic = x.grad?.toArray() ?? [Float](repeating: 0, count: x.count)
-            for i in 0..<x.count {
-                let saved = x.data[i]
-                x.data[i] = saved + h; let up = try value()
-                x.data[i] = saved - h; let down = try value()
-                x.data[i] = saved
-                let numeric = Float((up - down) / Double(2 * h))
-                if abs(numeric - analytic[i]) > tol * max(1, abs(numeric)) {
-                    XCTFail("\(name): input \(k) element \(i): analytic \(analytic[i]) vs numeric \(numeric)", file: file, line: line)
-                    return
-                }
-            }
+        if let m = try GradCheck.check(inputs, step: h, tolerance: tol, f) {
+            XCTFail("\(name): \(m)", file: file, line: line)
         }
     }
 

@@ -8,7 +8,7 @@ public enum LopperModule {
     public static let version = "0.1.0"
 
     /// Every function in `lp`: constructors and every tensor method.
-    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions
+    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions + IOBindings.functions
     /// Methods of tensors (also in `lp`).
     static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods + LayerFunctions.all
 
@@ -50,6 +50,7 @@ public enum LopperModule {
         setTable(L, "optim", OptimBindings.optimizers)
         setTable(L, "schedule", OptimBindings.schedules)
         setTable(L, "models", TrainBindings.models)
+        setTable(L, "checkpoint", IOBindings.checkpoint)
         lua_pushstring(L, version)
         lua_setfield(L, -2, "version")
         lua_pushvalue(L, -1)

@@ -1,0 +1,84 @@
+import Foundation
+import LopperCore
+
+/// Checkpoints: one safetensors file holding a model's state_dict under PyTorch's names
+/// (so `model.load_state_dict(safetensors.torch.load_file(p), strict=False)` reads it),
+/// the optimizer state under "@optimizer/<param>/<key>", and, in the metadata, the
+/// optimizer's kind, settings and iteration, the random generator's state and the
+/// caller's own strings. Written atomically.
+public enum Checkpoint {
+    public static let format = "lopper-checkpoint/1"
+    static let optimizerPrefix = "@optimizer/"
+
+    public static func save(_ path: String, net: Module?, optimizer: Optimizer? = nil, rng: RandomGenerator? = nil,
+                            metadata user: [String: String] = [:]) throws {
+        var entries: [Safetensors.Entry] = []
+        for (name, t) in net?.stateDict() ?? [] {
+            entries.append(.init(name, t, asInt64: name.hasSuffix("num_batches_tracked")))
+        }
+        var info: [String: Any] = ["format": format]
+        if let net { info["model"] = net.kind }
+        if let optimizer {
+            for (i, name) in optimizer.names.enumerated() {
+                for (key, t) in optimizer.state[i].sorted(by: { $0.key < $1.key }) {
+                    entries.append(.init(optimizerPrefix + name + "/" + key, t))
+                }
+            }
+            info["optimizer"] = ["kind": optimizer.kind, "iteration": optimizer.iteration,
+                                 "settings": optimizer.settings, "names": optimizer.names] as [String: Any]
+        }
+        if let rng { info["rng"] = rng.snapshot.map { String($0) } }
+        var metadata = user
+        metadata["lopper"] = String(data: try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]), encoding: .utf8)
+        try Safetensors.save(path, entries, metadata: metadata)
+    }
+
+    /// Restores what is asked for; returns the caller's metadata strings.
+    @discardableResult
+    public static func load(_ path: String, net: Module?, optimizer: Optimizer? = nil, rng: RandomGenerator? = nil,
+                            strict: Bool = true, requireRNG: Bool = true) throws -> [String: String] {
+        let (tensors, metadata) = try Safetensors.load(path)
+        let source = "checkpoint \(path)"
+        var info: [String: Any] = [:]
+        if let s = metadata["lopper"], let d = s.data(using: .utf8), let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
+            info = j
+        }
+        if let net {
+            var state: [String: Tensor] = [:]
+            for (name, t) in tensors where !name.hasPrefix(optimizerPrefix) { state[name] = t }
+            try net.loadStateDict(state, strict: strict, source: source)
+        }
+        if let optimizer {
+            guard let o = info["optimizer"] as? [String: Any], let kind = o["kind"] as? String else {
+                throw TensorError("\(source): the file holds no optimizer state")
+            }
+            guard kind == optimizer.kind else { throw TensorError("\(source): the file holds \(kind) state, the optimizer is \(optimizer.kind)") }
+            var restored: [[String: Tensor]] = Array(repeating: [:], count: optimizer.params.count)
+            for (name, t) in tensors where name.hasPrefix(optimizerPrefix) {
+                let rest = name.dropFirst(optimizerPrefix.count)
+                guard let slash = rest.lastIndex(of: "/") else { throw TensorError("\(source): malformed optimizer entry \(name)") }
+                let param = String(rest[..<slash]), key = String(rest[rest.index(after: slash)...])
+                guard let i = optimizer.names.firstIndex(of: param) else {
+                    throw TensorError("\(source): optimizer state for \(param), which the optimizer does not have")
+                }
+                let want = key == "step" ? [] : optimizer.params[i].shape
+                guard t.shape == want else {
+                    throw TensorError("\(source): optimizer \(key) of \(param) has shape \(describeShape(t.shape)) in the file but \(describeShape(want)) in the model")
+                }
+                restored[i][key] = t
+            }
+            optimizer.state = restored
+            optimizer.iteration = o["iteration"] as? Int ?? 0
+        }
+        if let rng, info["rng"] != nil || requireRNG {
+            guard let words = info["rng"] as? [String] else { throw TensorError("\(source): the file holds no random state") }
+            try rng.restore(try words.map { w in
+                guard let v = UInt64(w) else { throw TensorError("\(source): malformed random state \(w)") }
+                return v
+            })
+        }
+        var user = metadata
+        user.removeValue(forKey: "lopper")
+        return user
+    }
+}

@@ -1,0 +1,76 @@
+import XCTest
+@testable import LopperCore
+
+/// Convolution, pooling and the fused linear op against finite differences, and their
+/// second derivatives (GraSP differentiates through them twice).
+extension GradientCheckTests {
+    func testConvolution() throws {
+        try gradcheck("conv2d", [r([2, 2, 5, 5]), r([3, 2, 3, 3]), r([3])]) { try $0[0].conv2d($0[1], bias: $0[2]) }
+        try gradcheck("conv2d stride 2 padding 1", [r([1, 2, 6, 5]), r([2, 2, 3, 3])]) {
+            try $0[0].conv2d($0[1], stride: (2, 2), padding: (1, 1))
+        }
+        try gradcheck("conv2d 1x1", [r([2, 3, 3, 3]), r([4, 3, 1, 1])]) { try $0[0].conv2d($0[1]) }
+        try gradcheck("unfold", [r([1, 2, 4, 4])]) { try $0[0].unfold(Window2d(kernel: (2, 3), stride: (1, 2), padding: (1, 0))) }
+    }
+
+    func testPooling() throws {
+        // Distinct values so the maximum of each window is unambiguous under ±h.
+        let x = try Tensor(shape: [1, 2, 4, 6], values: (0..<48).map { Float(($0 * 37) % 48) / 10 })
+        try gradcheck("max_pool2d", [x]) { try $0[0].maxPool2d(kernel: (2, 2)) }
+        try gradcheck("max_pool2d 3x3 s2 p1", [x]) { try $0[0].maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
+        try gradcheck("avg_pool2d", [r([2, 1, 5, 5])]) { try $0[0].avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
+        try gradcheck("adaptive_avg_pool2d", [r([1, 2, 5, 7])]) { try $0[0].adaptiveAvgPool2d((2, 3)) }
+    }
+
+    func testLinear() throws {
+        try gradcheck("linear", [r([4, 3]), r([2, 3]), r([2])]) { try $0[0].linear($0[1], bias: $0[2]) }
+        try gradcheck("linear 3-d", [r([2, 2, 3]), r([5, 3])]) { try $0[0].linear($0[1]) }
+    }
+
+    func testConvolutionForwardMatchesDirectSum() throws {
+        let x = r([1, 2, 4, 4]), w = r([3, 2, 3, 3]), b = r([3])
+        let y = try x.conv2d(w, bias: b, stride: (1, 1), padding: (1, 1))
+        XCTAssertEqual(y.shape, [1, 3, 4, 4])
+        for o in 0..<3 { for i in 0..<4 { for j in 0..<4 {
+            var s = b[o]
+            for c in 0..<2 { for di in 0..<3 { for dj in 0..<3 {
+                let yi = i + di - 1, xj = j + dj - 1
+                if yi >= 0 && yi < 4 && xj >= 0 && xj < 4 { s += x[0, c, yi, xj] * w[o, c, di, dj] }
+            } } }
+            XCTAssertEqual(y[0, o, i, j], s, accuracy: 1e-5)
+        } } }
+    }
+
+    func testPoolingValues() throws {
+        let x = try Tensor(shape: [1, 1, 2, 4], values: [1, 5, 2, 0, 3, -1, 7, 4])
+        XCTAssertEqual(try x.maxPool2d(kernel: (2, 2)).toArray(), [5, 7])
+        XCTAssertEqual(try x.avgPool2d(kernel: (2, 2)).toArray(), [2, 3.25])
+        // PyTorch's adaptive bins for 4 → 3: [0,2), [1,3), [2,4).
+        XCTAssertEqual(try x.adaptiveAvgPool2d((1, 3)).toArray(), [2, 3.25, 3.25])
+        let nan = try Tensor(shape: [1, 1, 2, 2], values: [1, .nan, 2, 3])
+        XCTAssertTrue(try nan.maxPool2d(kernel: (2, 2)).toArray()[0].isNaN, "NaN propagates like PyTorch")
+    }
+
+    func testConvolutionDoubleBackward() throws {
+        // d/dw of (∂L/∂x · v) against finite differences of ∂L/∂x · v.
+        let x = r([1, 1, 4, 4]), w = r([2, 1, 3, 3]), v = r([1, 1, 4, 4])
+        if let m = try GradCheck.check([w], { ws in
+            x.requiresGrad = true
+            let loss = try x.conv2d(ws[0], padding: (1, 1)).maxPool2d(kernel: (2, 2)).pow(2).sum()
+            let gx = try loss.gradients(wrt: [x], createGraph: true)[0]
+            return try gx.mul(v).sum()
+        }) { XCTFail("conv double backward: \(m)") }
+    }
+
+    func testShapeErrors() {
+        XCTAssertThrowsError(try r([1, 3, 4, 4]).conv2d(r([2, 2, 3, 3]))) { e in
+            XCTAssertTrue("\(e)".contains("conv2d: input [1,3,4,4] does not match weight [2,2,3,3]"), "\(e)")
+        }
+        XCTAssertThrowsError(try r([1, 1, 2, 2]).conv2d(r([1, 1, 3, 3]))) { e in
+            XCTAssertTrue("\(e)".contains("does not fit"), "\(e)")
+        }
+        XCTAssertThrowsError(try r([3, 4]).linear(r([2, 5]))) { e in
+            XCTAssertTrue("\(e)".contains("linear: input [3,4] does not match weight [2,5]"), "\(e)")
+        }
+    }
+}
