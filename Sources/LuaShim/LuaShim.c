@@ -113,7 +113,8 @@ static int lp_method_call(lua_State *L) {
     int n = lua_gettop(L);
     lua_pushvalue(L, 2);
     lua_gettable(L, 1);
-    lua_replace(L, 2);
+    lua_copy(L, 1, 2);
+    lua_replace(L, 1);  // fn, obj, args…
     lua_call(L, n - 1, 1);
     return 1;
 }

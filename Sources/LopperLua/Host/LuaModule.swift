@@ -17,8 +17,9 @@ final class LuaModule: Module {
     }
 
     /// Whether the value at `i` is a table with a `forward` field (metatables included).
-    static func isModuleTable(_ L: OpaquePointer, _ i: Int32) -> Bool {
-        guard lua_type(L, i) == LUA_TTABLE else { return false }
+    static func isModuleTable(_ L: OpaquePointer, _ index: Int32) -> Bool {
+        guard lua_type(L, index) == LUA_TTABLE else { return false }
+        let i = lua_absindex(L, index)
         lua_pushstring(L, "forward")
         defer { lp_pop(L, 1) }
         return lp_pgettable(L, i) == LUA_TFUNCTION
