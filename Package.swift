@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "lopper", dependencies: [
             "LopperLua", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperCore", "CBLAS"],
+        .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),
         .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore"]),
         .testTarget(name: "LopperNNTests", dependencies: ["LopperNN"], exclude: ["Fixtures"]),

@@ -2,6 +2,7 @@
 import Foundation
 import CBLAS
 import LopperCore
+import LopperNN
 import LopperLua
 
 /// Seconds per call of `body`: the fastest of 7 timed batches of ~0.1 s each (the least
@@ -81,3 +82,64 @@ for (label, body) in [
     let s = try secondsPerCall(body)
     print(row([label, String(format: "%.2f ms", s * 1e3)], [34, 12]))
 }
+print()
+
+// MARK: Training throughput
+/// Resident-set high-water mark of this process, from /proc (Linux).
+func peakResidentMB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kb / 1024
+}
+
+print("Training one epoch of Fashion-MNIST (60,000 images), native loop (lp.train), SGD lr 0.1")
+print("PyTorch CPU on this machine kind: LeNet-300-100 b60 ≈ 90,000 samples/s, b512 ≈ 134,000; LeNet-5 b60 ≈ 21,500, b256 ≈ 26,000")
+let trainWidths = [16, 7, 14, 12, 18]
+print(row(["model", "batch", "samples/s", "epoch (s)", "peak tensor MB"], trainWidths))
+let fashion = try FashionMNIST.load(split: "train")
+for (model, batch) in [("lenet_300_100", 60), ("lenet_300_100", 512), ("lenet5", 60), ("lenet5", 256), ("lenet5", 512)] {
+    RandomGenerator.shared.reseed(1)
+    let net = try Zoo.build(model)
+    let opt = try SGD(net.namedParameters(), lr: 0.1)
+    _ = try Trainer.train(net, data: fashion, optimizer: opt, batchSize: batch, epochs: nil, iterations: 20)   // warm-up
+    Storage.resetPeakBytes()
+    let r = try Trainer.train(net, data: fashion, optimizer: opt, batchSize: batch, epochs: 1, iterations: nil)
+    print(row([model, "\(batch)", String(format: "%.0f", Double(r.samples) / r.seconds), String(format: "%.2f", r.seconds),
+               String(format: "%.1f", Double(Storage.peakBytes) / 1e6)], trainWidths))
+}
+print()
+
+// MARK: Hand-written Lua loop against the native loop
+print("LeNet-300-100, batch 60, SGD: hand-written Lua loop (forward, loss, backward, step) vs lp.train")
+try host.run("""
+lp.manual_seed(1)
+bench_data = lp.data.fashion_mnist{}
+function native_epoch()
+  local net = lp.models.lenet_300_100()
+  local r = lp.train{net = net, data = bench_data, optimizer = lp.optim.SGD(net, {lr = 0.1}), batch_size = 60, epochs = 1}
+  return r.seconds
+end
+function lua_epoch()
+  local net = lp.models.lenet_300_100()
+  local opt = lp.optim.SGD(net, {lr = 0.1})
+  local t0 = lp.clock()
+  for x, y in bench_data:batches(60, {shuffle = true}) do
+    local loss = net(x):cross_entropy(y)
+    opt:zero_grad()
+    loss:backward()
+    opt:step()
+  end
+  return lp.clock() - t0
+end
+""")
+var native: [Double] = [], hand: [Double] = []
+for _ in 0..<3 {
+    native.append(Double(try host.eval("native_epoch()")[0])!)
+    hand.append(Double(try host.eval("lua_epoch()")[0])!)
+}
+let (n, h) = (native.min()!, hand.min()!)
+print(row(["native loop", String(format: "%.0f samples/s", 60_000 / n)], [20, 20]))
+print(row(["Lua loop", String(format: "%.0f samples/s", 60_000 / h), String(format: "%+.1f%% time", (h / n - 1) * 100)], [20, 20, 14]))
+print()
+print(String(format: "peak resident memory of this benchmark process: %.0f MB", peakResidentMB()))

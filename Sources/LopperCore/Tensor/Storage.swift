@@ -38,6 +38,9 @@ public final class Storage {
 
     /// Bytes of tensor memory alive in this process (for memory tests and benchmarks).
     public static var liveBytes: Int { BlockCache.shared.liveBytes }
+    /// The most tensor bytes alive at once since `resetPeakBytes()`.
+    public static var peakBytes: Int { BlockCache.shared.peak }
+    public static func resetPeakBytes() { BlockCache.shared.resetPeak() }
 }
 
 /// Freed blocks kept for reuse by size. Training allocates the same sizes every step;
@@ -72,8 +75,15 @@ final class BlockCache {
     }
 
     func track(live delta: Int) {
-        lock.lock(); live += delta; lock.unlock()
+        lock.lock()
+        live += delta
+        if live > peak { peak = live }
+        lock.unlock()
     }
+
+    /// The most tensor bytes alive at once since the last `resetPeak`.
+    private(set) var peak = 0
+    func resetPeak() { lock.lock(); peak = live; lock.unlock() }
 
     var liveBytes: Int {
         lock.lock(); defer { lock.unlock() }
