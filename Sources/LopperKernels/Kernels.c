@@ -35,6 +35,17 @@ void lk_sqrt(float *restrict out, const float *restrict x, size_t n) {
     for (size_t k = 0; k < n; k++) out[k] = sqrtf(x[k]);
 }
 
+// The output columns [lo, hi) whose input column xo·sw + ix0 lies inside the image.
+static inline void lk_inside_columns(lk_window g, long ix0, long *lo, long *hi) {
+    long l = ix0 >= 0 ? 0 : (-ix0 + g.sw - 1) / g.sw;
+    long h = (g.w - ix0 + g.sw - 1) / g.sw;
+    if (h > g.ow) h = g.ow;
+    if (h < 0) h = 0;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
 void lk_im2col(const float *restrict x, float *restrict cols, lk_window g) {
     const long l = g.oh * g.ow, width = g.n * l;
     for (long ch = 0; ch < g.c; ch++)
@@ -42,12 +53,8 @@ void lk_im2col(const float *restrict x, float *restrict cols, lk_window g) {
             for (long kj = 0; kj < g.kw; kj++) {
                 float *row = cols + ((ch * g.kh + ki) * g.kw + kj) * width;
                 const long ix0 = kj - g.pw;
-                // Output columns whose input x lies inside the image: [lo, hi).
-                long lo = ix0 >= 0 ? 0 : (-ix0 + g.sw - 1) / g.sw;
-                long hi = (g.w - ix0 + g.sw - 1) / g.sw;
-                if (hi > g.ow) hi = g.ow;
-                if (hi < 0) hi = 0;
-                if (lo > hi) lo = hi;
+                long lo, hi;
+                lk_inside_columns(g, ix0, &lo, &hi);
                 for (long b = 0; b < g.n; b++) {
                     const float *plane = x + (b * g.c + ch) * g.h * g.w;
                     for (long y = 0; y < g.oh; y++) {
@@ -77,11 +84,8 @@ void lk_col2im(const float *restrict cols, float *restrict x, lk_window g) {
             for (long kj = 0; kj < g.kw; kj++) {
                 const float *row = cols + ((ch * g.kh + ki) * g.kw + kj) * width;
                 const long ix0 = kj - g.pw;
-                long lo = ix0 >= 0 ? 0 : (-ix0 + g.sw - 1) / g.sw;
-                long hi = (g.w - ix0 + g.sw - 1) / g.sw;
-                if (hi > g.ow) hi = g.ow;
-                if (hi < 0) hi = 0;
-                if (lo > hi) lo = hi;
+                long lo, hi;
+                lk_inside_columns(g, ix0, &lo, &hi);
                 for (long b = 0; b < g.n; b++) {
                     float *plane = x + (b * g.c + ch) * g.h * g.w;
                     for (long y = 0; y < g.oh; y++) {
