@@ -11,6 +11,7 @@ local cfg = lp.config{
   momentum = 0.0,           -- SGD only
   batch = 60,
   epochs = 10,
+  iterations = 0,           -- if > 0, stop after this many steps (quick checks)
   seeds = 1,                -- runs seeds 1..seeds and reports their mean
   validation = 0,           -- hold out the last N training images (Frankle & Carbin: 5000)
 }
@@ -28,6 +29,7 @@ for seed = 1, cfg.seeds do
   local opt = cfg.optimizer == "sgd" and lp.optim.SGD(net, {lr = lr, momentum = cfg.momentum})
                                       or lp.optim.Adam(net, {lr = lr})
   local run = lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, epochs = cfg.epochs,
+    iterations = cfg.iterations > 0 and cfg.iterations or nil,
     on_epoch = function(e)
       local line = string.format("seed %d  epoch %2d  loss %.4f  %6.0f samples/s", seed, e.epoch, e.mean_loss, e.samples / e.seconds)
       if val then line = line .. string.format("  val %.2f%%", 100 * lp.evaluate(net, val).accuracy) end
@@ -41,5 +43,6 @@ end
 
 local sum = 0
 for _, a in ipairs(results) do sum = sum + a end
-print(string.format("%s, %s lr %g, batch %d, %d epochs: mean test accuracy %.2f%% over %d seed(s)",
-  cfg.model, cfg.optimizer, lr, cfg.batch, cfg.epochs, 100 * sum / #results, #results))
+local length = cfg.iterations > 0 and (cfg.iterations .. " steps") or (cfg.epochs .. " epochs")
+print(string.format("%s, %s lr %g, batch %d, %s: mean test accuracy %.2f%% over %d seed(s)",
+  cfg.model, cfg.optimizer, lr, cfg.batch, length, 100 * sum / #results, #results))

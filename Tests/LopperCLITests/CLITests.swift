@@ -112,4 +112,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.out.hasPrefix("trained on 3000 samples"), r.out)
         XCTAssertGreaterThan(accuracy, 60, r.out)
     }
+
+    func testDenseRecipeTrainsBothModels() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist not installed")
+        let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Recipes/dense.lua").standardized.path
+        for model in ["lenet_300_100", "lenet5"] {
+            let r = try lopper("run", recipe, "--set", "model=\(model)", "--set", "iterations=40", "--set", "seeds=2")
+            XCTAssertEqual(r.status, 0, r.err)
+            // 40 Adam steps per seed take either model well past chance (10%).
+            let line = r.out.split(separator: "\n").last.map(String.init) ?? ""
+            XCTAssertTrue(line.hasPrefix("\(model), adam lr"), r.out)
+            let accuracy = line.split(separator: " ").dropLast(3).last.flatMap { Double($0.dropLast()) } ?? 0
+            XCTAssertGreaterThan(accuracy, 55, r.out)
+            XCTAssertTrue(line.hasSuffix("over 2 seed(s)"), line)
+        }
+    }
 }
