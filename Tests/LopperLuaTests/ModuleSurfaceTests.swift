@@ -62,12 +62,16 @@ final class ModuleSurfaceTests: LuaTestCase {
         local train = lp.data.fashion_mnist{split = "test"}
         local net = lp.models.lenet_300_100()
         local opt = lp.optim.Adam(net, {lr = 1e-3})
-        local steps, epochs = 0, 0
+        local steps, epochs, typed = 0, 0, true
         local r = lp.train{net = net, data = train, optimizer = opt, batch_size = 50, iterations = 30,
-          on_step = function(s) steps = steps + 1; return s.iteration < 20 end,
+          on_step = function(s)
+            steps = steps + 1
+            typed = typed and math.type(s.iteration) == "integer" and math.type(s.loss) == "float"
+            return s.iteration < 20
+          end,
           on_epoch = function(e) epochs = epochs + 1 end}
         local ev = lp.evaluate(net, train, {batch_size = 500})
-        return r.iterations == 20 and r.stopped and steps == 20 and ev.count == 10000 and ev.accuracy > 0.5
+        return r.iterations == 20 and r.stopped and steps == 20 and typed and ev.count == 10000 and ev.accuracy > 0.5
         """)
         expectError("lp.train{net = lp.nn.ReLU(), data = 1, optimizer = 2, epochs = 1}", "train: expected a Dataset, got number")
         expectError("lp.nn.Linear(3, 2, {bais = true})", "Linear: unknown option 'bais' (known: bias, init)")

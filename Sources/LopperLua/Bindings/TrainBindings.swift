@@ -20,8 +20,13 @@ enum TrainBindings {
         }
     }
 
+    /// A value handed to a callback: counts arrive in Lua as integers, measures as floats.
+    enum Field {
+        case count(Int), measure(Double)
+    }
+
     /// A Lua callback receiving one table; returning false stops training.
-    static func callback(_ c: LuaCall, _ i: Int32, _ what: String) throws -> (([String: Double]) throws -> Bool) {
+    static func callback(_ c: LuaCall, _ i: Int32, _ what: String) throws -> (([(String, Field)]) throws -> Bool) {
         guard lua_type(c.L, i) == LUA_TFUNCTION else { throw c.error("expected \(what) to be a function, got \(c.typeName(i))") }
         let f = LuaReference(c.L, lua_absindex(c.L, i))
         return { info in
@@ -29,10 +34,9 @@ enum TrainBindings {
             try f.call(1) {
                 lua_createtable(L, 0, Int32(info.count))
                 for (k, v) in info {
-                    if v == v.rounded() && abs(v) < 1e15 && k != "loss" && k != "lr" && k != "mean_loss" && k != "seconds" {
-                        lua_pushinteger(L, lua_Integer(v))
-                    } else {
-                        lua_pushnumber(L, v)
+                    switch v {
+                    case .count(let n): lua_pushinteger(L, lua_Integer(n))
+                    case .measure(let x): lua_pushnumber(L, x)
                     }
                     lua_setfield(L, -2, k)
                 }
@@ -61,17 +65,15 @@ enum TrainBindings {
             var stepHook: ((Trainer.Step) throws -> Bool)?
             if let onStep {
                 stepHook = { s in
-                    let info: [String: Double] = ["iteration": Double(s.iteration), "epoch": Double(s.epoch), "batch": Double(s.batch),
-                                                  "loss": Double(s.loss), "lr": Double(s.lr), "samples": Double(s.samples)]
-                    return try onStep(info)
+                    try onStep([("iteration", .count(s.iteration)), ("epoch", .count(s.epoch)), ("batch", .count(s.batch)),
+                                ("samples", .count(s.samples)), ("loss", .measure(Double(s.loss))), ("lr", .measure(Double(s.lr)))])
                 }
             }
             var epochHook: ((Trainer.Epoch) throws -> Bool)?
             if let onEpoch {
                 epochHook = { e in
-                    let info: [String: Double] = ["epoch": Double(e.epoch), "iteration": Double(e.iteration), "mean_loss": e.meanLoss,
-                                                  "seconds": e.seconds, "samples": Double(e.samples)]
-                    return try onEpoch(info)
+                    try onEpoch([("epoch", .count(e.epoch)), ("iteration", .count(e.iteration)), ("samples", .count(e.samples)),
+                                 ("mean_loss", .measure(e.meanLoss)), ("seconds", .measure(e.seconds))])
                 }
             }
             let batchSize = try o.int("batch_size") ?? 60

@@ -18,8 +18,6 @@ open class Optimizer {
     public var iteration = 0
     /// Per-parameter state tensors by name ("momentum_buffer", "exp_avg", …).
     public var state: [[String: Tensor]]
-    /// Called after each step (masks re-applied here by the pruning layer).
-    public var afterStep: [(Optimizer) throws -> Void] = []
 
     public init(kind: String, named: [(String, Tensor)], lr: Float) throws {
         guard !named.isEmpty else { throw TensorError("\(kind): no parameters to optimise") }
@@ -53,7 +51,6 @@ open class Optimizer {
             update(i, p.data, grad.data, p.count)
         }
         iteration += 1
-        for hook in afterStep { try hook(self) }
     }
 
     /// Updates parameter `i` (n floats at `w`) from its gradient at `g`.
