@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "lopper", targets: ["lopper"]),
         .library(name: "LopperCore", targets: ["LopperCore"]),
         .library(name: "LopperNN", targets: ["LopperNN"]),
+        .library(name: "LopperPrune", targets: ["LopperPrune"]),
         .library(name: "LopperLua", targets: ["LopperLua"]),
     ],
     dependencies: [
@@ -31,8 +32,10 @@ let package = Package(
         .target(name: "LopperCore", dependencies: ["CBLAS", "LopperKernels"], swiftSettings: fastMath),
         // Learning: data sets (and, next, modules, optimizers, checkpoints).
         .target(name: "LopperNN", dependencies: ["LopperCore", "LopperKernels", "CZlib"], swiftSettings: fastMath),
+        // Pruning: masks, scores, selection, rewinding, statistics.
+        .target(name: "LopperPrune", dependencies: ["LopperCore", "LopperNN"], swiftSettings: fastMath),
         // The Lua surface: the `lopper` module, tensor userdata, the script host.
-        .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LuaShim", "CLua"],
+        .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LopperPrune", "LuaShim", "CLua"],
                 swiftSettings: fastMath),
         .executableTarget(name: "lopper", dependencies: [
             "LopperLua", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -41,6 +44,7 @@ let package = Package(
                           path: "Sources/LopperBench", swiftSettings: fastMath),
         .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore"]),
         .testTarget(name: "LopperNNTests", dependencies: ["LopperNN"], exclude: ["Fixtures"]),
+        .testTarget(name: "LopperPruneTests", dependencies: ["LopperPrune"]),
         .testTarget(name: "LopperLuaTests", dependencies: ["LopperLua"]),
         .testTarget(name: "LopperCLITests", dependencies: ["lopper"]),
     ],

@@ -8,7 +8,7 @@ extension Tensor {
     /// Rearranges `a` so that a[k] is the element a full sort would put there, smaller or
     /// equal elements before it and greater or equal after it (Hoare's selection with a
     /// median-of-three pivot, falling back to a sort of short ranges).
-    static func select<T>(_ a: UnsafeMutablePointer<T>, count: Int, k: Int, by less: (T, T) -> Bool) {
+    public static func select<T>(_ a: UnsafeMutablePointer<T>, count: Int, k: Int, by less: (T, T) -> Bool) {
         var lo = 0, hi = count - 1
         while hi - lo > 16 {
             let mid = lo + (hi - lo) / 2

@@ -14,6 +14,9 @@ public final class Tensor {
     public var grad: Tensor?
     /// The recorded operation that produced this tensor (nil for leaves).
     public internal(set) var gradFn: GradNode?
+    /// A pruning mask of this tensor's shape (1 keeps, 0 removes). Setting one does not
+    /// change values; optimizers, state loading and rewinding keep masked entries at zero.
+    public var mask: Tensor?
 
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage

@@ -48,6 +48,9 @@ public final class Dataset {
         return (try part(samples.dropLast(n), ""), try part(samples.suffix(n), "-validation"))
     }
 
+    /// The 0-based class of the sample at `position`.
+    public func label(_ position: Int) -> Int { Int(labels[samples[position]]) }
+
     /// Samples `which` (positions in this data set) as x [B, …sampleShape] or [B, features]
     /// when flattened, and y [B] holding classes 1-based.
     public func batch(_ which: ArraySlice<Int>, flatten: Bool) -> (x: Tensor, y: Tensor) {

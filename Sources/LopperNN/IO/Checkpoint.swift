@@ -5,16 +5,22 @@ import LopperCore
 /// (so `model.load_state_dict(safetensors.torch.load_file(p), strict=False)` reads it),
 /// the optimizer state under "@optimizer/<param>/<key>", and, in the metadata, the
 /// optimizer's kind, settings and iteration, the random generator's state and the
-/// caller's own strings. Written atomically.
+/// caller's own strings. Pruning masks are saved beside their parameters as
+/// "<name>_mask", the buffer name `torch.nn.utils.prune` uses, and restored on load.
+/// Written atomically.
 public enum Checkpoint {
     public static let format = "lopper-checkpoint/1"
     static let optimizerPrefix = "@optimizer/"
+    static let maskSuffix = "_mask"
 
     public static func save(_ path: String, net: Module?, optimizer: Optimizer? = nil, rng: RandomGenerator? = nil,
                             metadata user: [String: String] = [:]) throws {
         var entries: [Safetensors.Entry] = []
         for (name, t) in net?.stateDict() ?? [] {
             entries.append(.init(name, t, asInt64: name.hasSuffix("num_batches_tracked")))
+        }
+        for (name, t) in net?.namedParameters() ?? [] {
+            if let mask = t.mask { entries.append(.init(name + maskSuffix, mask)) }
         }
         var info: [String: Any] = ["format": format]
         if let net { info["model"] = net.kind }
@@ -44,8 +50,25 @@ public enum Checkpoint {
             info = j
         }
         if let net {
+            let params = Dictionary(net.namedParameters(), uniquingKeysWith: { a, _ in a })
             var state: [String: Tensor] = [:]
-            for (name, t) in tensors where !name.hasPrefix(optimizerPrefix) { state[name] = t }
+            var masks: [(Tensor, Tensor)] = []
+            for (name, t) in tensors where !name.hasPrefix(optimizerPrefix) {
+                if name.hasSuffix(maskSuffix), let p = params[String(name.dropLast(maskSuffix.count))] {
+                    guard t.shape == p.shape else {
+                        throw TensorError("\(source): \(name) has shape \(describeShape(t.shape)) in the file but the parameter is \(describeShape(p.shape))")
+                    }
+                    if let bad = t.toArray().first(where: { $0 != 0 && $0 != 1 }) {
+                        throw TensorError("\(source): \(name) holds \(bad); a mask holds only 0 and 1")
+                    }
+                    masks.append((p, t))
+                } else {
+                    state[name] = t
+                }
+            }
+            // The file's masks replace the model's; a file without masks leaves it dense.
+            for (_, p) in params { p.mask = nil }
+            for (p, m) in masks { p.mask = m }
             try net.loadStateDict(state, strict: strict, source: source)
         }
         if let optimizer {

@@ -24,6 +24,12 @@ public enum Zoo {
 
     /// Builds a model by name ("resnet32" and other 6n+2 depths work too).
     public static func build(_ name: String, _ o: Options = Options()) throws -> Module {
+        let net = try construct(name, o)
+        net.inputShape = [o.channels, o.size, o.size]
+        return net
+    }
+
+    static func construct(_ name: String, _ o: Options) throws -> Module {
         switch name {
         case "lenet_300_100": return try lenet300100(o)
         case "lenet5": return try lenet5(o)

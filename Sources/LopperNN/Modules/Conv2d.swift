@@ -6,6 +6,8 @@ public final class Conv2d: Module {
     public let bias: Tensor?
     public let stride: (Int, Int)
     public let padding: (Int, Int)
+    /// Output height and width of the last forward pass (statistics count MACs with it).
+    public private(set) var lastOutputSize: (Int, Int)?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), bias hasBias: Bool = true, init initializer: Initializer = .pytorch) throws {
@@ -32,6 +34,8 @@ public final class Conv2d: Module {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        try x.conv2d(weight, bias: bias, stride: stride, padding: padding)
+        let y = try x.conv2d(weight, bias: bias, stride: stride, padding: padding)
+        lastOutputSize = (y.shape[2], y.shape[3])
+        return y
     }
 }

@@ -12,6 +12,9 @@ open class Module {
     public var ownParameters: [(String, Tensor)] = []
     public var ownBuffers: [(String, Tensor)] = []
     public var ownChildren: [(String, Module)] = []
+    /// Shape of one input sample, when known (zoo models set it): data-free scores
+    /// (SynFlow) and MAC counts use it.
+    public var inputShape: [Int]?
 
     public init(kind: String) { self.kind = kind }
 
@@ -92,6 +95,7 @@ open class Module {
 
     /// Copies values from `state` (name → tensor) into this tree's parameters and buffers,
     /// in place. Every name must be present with the same shape unless `strict` is off.
+    /// Masked parameters keep their masks: removed weights stay zero.
     public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, source: String = "load_state_dict") throws {
         let mine = stateDict()
         let names = Set(mine.map { $0.0 })
@@ -111,6 +115,7 @@ open class Module {
                 throw TensorError("\(source): \(name) has shape \(describeShape(v.shape)) in the file but \(describeShape(t.shape)) in the model")
             }
             try Autograd.noGrad { try t.copy_(v.reshape(t.shape)) }
+            if let mask = t.mask { try t.mul_(mask) }
         }
     }
 }

@@ -18,6 +18,8 @@ open class Optimizer {
     public var iteration = 0
     /// Per-parameter state tensors by name ("momentum_buffer", "exp_avg", …).
     public var state: [[String: Tensor]]
+    /// The mask each parameter had at its last step: a new mask zeroes the state it removes.
+    var masksSeen: [Tensor?]
 
     public init(kind: String, named: [(String, Tensor)], lr: Float) throws {
         guard !named.isEmpty else { throw TensorError("\(kind): no parameters to optimise") }
@@ -28,6 +30,7 @@ open class Optimizer {
         baseLR = lr
         self.lr = lr
         state = Array(repeating: [:], count: named.count)
+        masksSeen = Array(repeating: nil, count: named.count)
     }
 
     /// The learning rate at the current iteration.
@@ -38,7 +41,10 @@ open class Optimizer {
         return v
     }
 
-    /// One update of every parameter that has a gradient.
+    /// One update of every parameter that has a gradient. A masked parameter's gradient
+    /// is masked first and its weights re-masked after, so removed weights stay exactly
+    /// zero; when its mask changes, the state (momentum, moments) of removed weights is
+    /// zeroed, so it cannot revive them.
     public func step() throws {
         lr = try currentLR()
         for (i, p) in params.enumerated() {
@@ -48,7 +54,17 @@ open class Optimizer {
             }
             let grad = g.contiguous()
             guard p.isContiguous else { throw TensorError("\(kind): parameter \(names[i]) is not contiguous") }
+            if let mask = p.mask {
+                if masksSeen[i] !== mask {
+                    try resetState(i, keep: mask)
+                    masksSeen[i] = mask
+                }
+                try grad.mul_(mask)
+            } else {
+                masksSeen[i] = nil
+            }
             update(i, p.data, grad.data, p.count)
+            if let mask = p.mask { try p.mul_(mask) }
         }
         iteration += 1
     }

@@ -1,0 +1,42 @@
+import Foundation
+
+/// What one pruning call does.
+public struct PruneSpec {
+    /// How much: a fraction of what remains to remove (like `torch.nn.utils.prune`), or the
+    /// fraction of all prunable weights to keep.
+    public enum Target { case amount(Double), density(Double) }
+    /// One threshold over all layers, or the same fraction in each.
+    public enum Scope: String { case global, layer }
+    /// Single weights, or whole output channels (rows of Linear, filters of Conv2d).
+    public enum Structure: String { case unstructured, channel }
+    /// How iterative pruning approaches the target (SynFlow: exponential).
+    public enum Schedule: String { case exponential, linear }
+
+    public var target: Target
+    public var scope: Scope = .global
+    /// Per-layer densities for a density target; implies layer scope when not uniform.
+    public var allocation: Allocation = .uniform
+    /// Per-layer values of the target's kind (Frankle & Carbin prune the output layer at
+    /// half the rate): those layers are pruned alone, the rest by `scope`.
+    public var overrides: [String: Double] = [:]
+    public var structure: Structure = .unstructured
+    /// Global pruning keeps at least this many units per layer (weights or channels),
+    /// even when the target is missed by it.
+    public var minPerLayer = 0
+    /// Rounds of scoring and pruning (SynFlow: 100), the target reached at the last.
+    public var iterations = 1
+    public var schedule: Schedule = .exponential
+
+    public init(target: Target) { self.target = target }
+
+    /// The fraction of prunable weights (or channels) to keep after round k of n, starting
+    /// from `start`.
+    func density(round k: Int, of n: Int, start: Double, final: Double) -> Double {
+        if n == 1 { return final }
+        let t = Double(k) / Double(n)
+        switch schedule {
+        case .exponential: return start * pow(final / start, t)
+        case .linear: return start + (final - start) * t
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import LopperCore
+import LopperNN
+
+/// What a pruning call did.
+public struct PruneReport {
+    /// Kept and total weights per prunable tensor, after pruning.
+    public var layers: [(name: String, kept: Int, total: Int)]
+    /// The density the call aimed at (fraction of prunable weights, or of channels).
+    public var targetDensity: Double
+    /// The density reached, counted the same way.
+    public var reachedDensity: Double
+    /// Prunable tensors left with no weight.
+    public var collapsed: [String]
+    /// Whether some path still joins input to output (nil when the input shape is unknown).
+    public var connected: Bool?
+    public var rounds: Int
+}
+
+/// Masks the lowest-scoring weights (or channels) of a network.
+public enum Pruner {
+    public typealias ScoreFunction = () throws -> [Tensor]
+
+    /// Prunes `targets` of `net` as `spec` says, calling `score` once per round. Weights
+    /// already removed stay removed; amounts count what remains. Counts are exact: ties at
+    /// the threshold are broken in network order.
+    @discardableResult
+    public static func prune(_ net: Module, targets: [PrunableTensor], spec: PruneSpec,
+                             score: ScoreFunction) throws -> PruneReport {
+        try validate(spec, targets)
+        let units = targets.map { Units($0, spec.structure) }
+        let start = units.map { $0.keptCount() }
+        let finals = try finalKeeps(spec, targets, units, start)
+        for k in 1...spec.iterations {
+            let scores = try score()
+            try Scores.validate(scores, targets, source: "prune")
+            let unitScores = zip(units, scores).map { $0.scores($1) }
+            // Groups pruned together: each overridden or layer-scoped tensor alone, the rest pooled.
+            for group in groups(spec, targets) {
+                let startKept = group.reduce(0) { $0 + start[$1] }
+                let finalKept = group.reduce(0) { $0 + finals[$1] }
+                let want = Int(spec.density(round: k, of: spec.iterations, start: Double(max(startKept, 1)),
+                                            final: Double(finalKept)).rounded(.toNearestOrEven))
+                let keep = k == spec.iterations ? finalKept : min(startKept, max(finalKept, want))
+                try select(group, keep: keep, units: units, scores: unitScores, minPerLayer: group.count > 1 ? spec.minPerLayer : 0)
+            }
+            for u in units { try u.commit(net) }
+        }
+        let layers = targets.map { t -> (String, Int, Int) in
+            let c = MaskSet.counts(t.tensor.mask ?? Tensor(filled: 1, shape: t.tensor.shape))
+            return (t.name, c.kept, c.total)
+        }
+        let unitTotal = units.reduce(0) { $0 + $1.count }
+        let report = PruneReport(
+            layers: layers,
+            targetDensity: Double(finals.reduce(0, +)) / Double(max(unitTotal, 1)),
+            reachedDensity: Double(units.reduce(0) { $0 + $1.keptCount() }) / Double(max(unitTotal, 1)),
+            collapsed: layers.filter { $0.1 == 0 }.map { $0.0 },
+            connected: try Connectivity.hasPath(net),
+            rounds: spec.iterations)
+        return report
+    }
+
+    static func validate(_ spec: PruneSpec, _ targets: [PrunableTensor]) throws {
+        switch spec.target {
+        case .amount(let a): guard a >= 0 && a <= 1 else { throw TensorError("prune: amount must be in [0, 1], got \(a)") }
+        case .density(let d): guard d >= 0 && d <= 1 else { throw TensorError("prune: density must be in [0, 1], got \(d)") }
+        }
+        guard spec.iterations >= 1 else { throw TensorError("prune: iterations must be at least 1, got \(spec.iterations)") }
+        guard spec.minPerLayer >= 0 else { throw TensorError("prune: min_per_layer must be non-negative, got \(spec.minPerLayer)") }
+        let names = Set(targets.map { $0.name })
+        for (name, v) in spec.overrides {
+            guard names.contains(name) else {
+                throw TensorError("prune: override for \(name), which is not prunable (prunable: \(targets.map { $0.name }.joined(separator: ", ")))")
+            }
+            guard v >= 0 && v <= 1 else { throw TensorError("prune: override for \(name) must be in [0, 1], got \(v)") }
+        }
+        if spec.structure == .channel {
+            for t in targets where t.tensor.rank < 2 {
+                throw TensorError("prune: channel pruning needs weights of rank 2 or more; \(t.name) is \(describeShape(t.tensor.shape))")
+            }
+        }
+    }
+
+    /// Indices of tensors pruned together.
+    static func groups(_ spec: PruneSpec, _ targets: [PrunableTensor]) -> [[Int]] {
+        let layerwise = spec.scope == .layer || (spec.allocation != .uniform && isDensity(spec))
+        var pool: [Int] = [], out: [[Int]] = []
+        for (i, t) in targets.enumerated() {
+            if layerwise || spec.overrides[t.name] != nil { out.append([i]) } else { pool.append(i) }
+        }
+        if !pool.isEmpty { out.append(pool) }
+        return out
+    }
+
+    static func isDensity(_ spec: PruneSpec) -> Bool { if case .density = spec.target { return true } else { return false } }
+
+    /// Units each tensor keeps at the end.
+    static func finalKeeps(_ spec: PruneSpec, _ targets: [PrunableTensor], _ units: [Units], _ start: [Int]) throws -> [Int] {
+        var out = start
+        let gs = groups(spec, targets)
+        switch spec.target {
+        case .amount(let a):
+            // As torch.nn.utils.prune: remove round(amount · remaining), half to even.
+            for g in gs {
+                let kept = g.reduce(0) { $0 + start[$1] }
+                let amount = g.count == 1 ? spec.overrides[targets[g[0]].name] ?? a : a
+                let keep = kept - Int((amount * Double(kept)).rounded(.toNearestOrEven))
+                if g.count == 1 { out[g[0]] = keep } else { for i in g { out[i] = -1 }; out[g[0]] = keep }
+            }
+        case .density(let d):
+            let densities = spec.allocation.densities(shapes: units.map { [$0.count] + $0.shapeForAllocation }, density: d)
+            var overridden = 0
+            for g in gs where g.count == 1 {
+                let i = g[0]
+                let di = spec.overrides[targets[i].name] ?? densities[i]
+                out[i] = min(start[i], Int((di * Double(units[i].count)).rounded(.toNearestOrEven)))
+                overridden += out[i]
+            }
+            if let pool = gs.first(where: { $0.count > 1 }) {
+                let total = units.reduce(0) { $0 + $1.count }
+                let keep = Int((d * Double(total)).rounded(.toNearestOrEven)) - overridden
+                let kept = pool.reduce(0) { $0 + start[$1] }
+                for i in pool { out[i] = -1 }
+                out[pool[0]] = min(kept, max(0, keep))
+            }
+        }
+        // Pools carry their whole count on their first member; spread nothing, only sum.
+        return out.map { max($0, 0) }
+    }
+
+    /// Removes the lowest-scoring kept units of `group` until `keep` remain.
+    static func select(_ group: [Int], keep: Int, units: [Units], scores: [[Float]], minPerLayer: Int) throws {
+        var candidates: [(Float, Int, Int)] = []   // score, tensor, unit
+        for i in group {
+            for (u, s) in scores[i].enumerated() where units[i].kept[u] { candidates.append((s, i, u)) }
+        }
+        let remove = candidates.count - keep
+        guard remove > 0 else { return }
+        var removed: [Bool]
+        if remove >= candidates.count {
+            removed = Array(repeating: true, count: candidates.count)
+        } else {
+            var values = candidates.map { $0.0 }
+            let threshold = values.withUnsafeMutableBufferPointer { b -> Float in
+                Tensor.select(b.baseAddress!, count: b.count, k: remove - 1, by: { $0 < $1 })
+                return b[remove - 1]
+            }
+            var below = candidates.reduce(0) { $0 + ($1.0 < threshold ? 1 : 0) }
+            removed = candidates.map { c in
+                if c.0 < threshold { return true }
+                if c.0 == threshold && below < remove { below += 1; return true }
+                return false
+            }
+        }
+        if minPerLayer > 0 {
+            for i in group {
+                let mine = candidates.indices.filter { candidates[$0].1 == i }
+                let left = mine.filter { !removed[$0] }.count
+                let floor = min(minPerLayer, mine.count)
+                if left < floor {
+                    let back = mine.filter { removed[$0] }.sorted { candidates[$0].0 > candidates[$1].0 }.prefix(floor - left)
+                    for j in back { removed[j] = false }
+                }
+            }
+        }
+        for (j, c) in candidates.enumerated() where removed[j] { units[c.1].kept[c.2] = false }
+    }
+}
+
+/// A tensor seen as units (weights, or output channels) that are kept or removed.
+final class Units {
+    let target: PrunableTensor
+    let structure: PruneSpec.Structure
+    let count: Int
+    let size: Int
+    var kept: [Bool]
+
+    init(_ target: PrunableTensor, _ structure: PruneSpec.Structure) {
+        self.target = target
+        self.structure = structure
+        let t = target.tensor
+        let mask = (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
+        if structure == .channel {
+            let rows = t.shape[0], per = t.count / rows
+            count = rows
+            size = per
+            kept = (0..<rows).map { r in (0..<per).contains { mask.data[r * per + $0] != 0 } }
+        } else {
+            count = t.count
+            size = 1
+            kept = (0..<t.count).map { mask.data[$0] != 0 }
+        }
+    }
+
+    /// Dimensions ER/ERK allocation reads beyond the first.
+    var shapeForAllocation: [Int] { Array(target.tensor.shape.dropFirst()) }
+
+    func keptCount() -> Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
+
+    /// Per-unit scores: the element scores, or their sums over each channel.
+    func scores(_ s: Tensor) -> [Float] {
+        let c = s.contiguous()
+        if size == 1 { return Array(UnsafeBufferPointer(start: c.data, count: count)) }
+        return (0..<count).map { r in
+            var sum: Float = 0
+            for k in 0..<size { sum += c.data[r * size + k] }
+            return sum
+        }
+    }
+
+    /// Sets the tensor's mask from `kept` and zeroes what it removes; channel pruning also
+    /// masks the layer's bias and the following BatchNorm at removed channels, so a removed
+    /// channel outputs exactly zero, as if it were cut out.
+    func commit(_ net: Module) throws {
+        let t = target.tensor
+        let old = (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
+        let mask = Tensor(filled: 0, shape: t.shape)
+        for u in 0..<count where kept[u] {
+            for k in 0..<size { mask.data[u * size + k] = old.data[u * size + k] }
+        }
+        t.mask = mask
+        try t.mul_(mask)
+        guard structure == .channel else { return }
+        let rows = Tensor(filled: 0, shape: [count])
+        for u in 0..<count where kept[u] { rows.data[u] = 1 }
+        var companions: [Tensor] = []
+        if let b = (target.layer as? Linear)?.bias ?? (target.layer as? Conv2d)?.bias { companions.append(b) }
+        if let bn = Layers.followingNorm(net, target.layer) { companions += [bn.weight, bn.bias] }
+        for c in companions where c.shape == [count] {
+            let m = c.mask.map { try? $0.mul(rows) } ?? rows.clone()
+            c.mask = m ?? rows.clone()
+            try c.mul_(c.mask!)
+        }
+    }
+}
