@@ -85,9 +85,10 @@ open class Optimizer {
 
     public func index(of p: Tensor) -> Int? { params.firstIndex { $0 === p } }
 
-    /// Zeroes the state of parameter `i` where `mask` is 0 (everywhere without a mask).
+    /// Zeroes the state of parameter `i` where `mask` is 0 (everywhere without a mask);
+    /// counters (Adam's step) are kept.
     public func resetState(_ i: Int, keep mask: Tensor? = nil) throws {
-        for (_, t) in state[i] {
+        for (_, t) in state[i] where t.shape == params[i].shape {
             if let mask { try t.mul_(mask) } else { t.zero_() }
         }
     }

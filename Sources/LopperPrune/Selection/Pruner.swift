@@ -108,7 +108,7 @@ public enum Pruner {
                 if g.count == 1 { out[g[0]] = keep } else { for i in g { out[i] = -1 }; out[g[0]] = keep }
             }
         case .density(let d):
-            let densities = spec.allocation.densities(shapes: units.map { [$0.count] + $0.shapeForAllocation }, density: d)
+            let densities = spec.allocation.densities(shapes: units.map { $0.target.tensor.shape }, density: d)
             var overridden = 0
             for g in gs where g.count == 1 {
                 let i = g[0]
@@ -191,9 +191,6 @@ final class Units {
             kept = (0..<t.count).map { mask.data[$0] != 0 }
         }
     }
-
-    /// Dimensions ER/ERK allocation reads beyond the first.
-    var shapeForAllocation: [Int] { Array(target.tensor.shape.dropFirst()) }
 
     func keptCount() -> Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
