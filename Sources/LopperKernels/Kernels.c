@@ -1,7 +1,15 @@
 #include "LopperKernels.h"
 #include <math.h>
 
-void lk_adam_update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v,
+/* Element-wise loops get an AVX2+FMA copy chosen at load time (the portable build targets
+   SSE2 only, where sqrt is not vectorised). */
+#if defined(__x86_64__) && defined(__linux__)
+#define LK_WIDE __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define LK_WIDE
+#endif
+
+LK_WIDE void lk_adam_update(float *restrict w, const float *restrict g, float *restrict m, float *restrict v,
                     size_t n, float beta1, float beta2, float step_size, float root_bc2, float eps,
                     float l2, float shrink) {
     const float c1 = 1.0f - beta1, c2 = 1.0f - beta2, inv_root = 1.0f / root_bc2;
@@ -15,7 +23,7 @@ void lk_adam_update(float *restrict w, const float *restrict g, float *restrict 
     }
 }
 
-void lk_sgd_update(float *restrict w, const float *restrict g, float *restrict b, size_t n,
+LK_WIDE void lk_sgd_update(float *restrict w, const float *restrict g, float *restrict b, size_t n,
                    float lr, float momentum, float dampening, float weight_decay, int nesterov, int fresh) {
     if (b == NULL) {
         for (size_t k = 0; k < n; k++) w[k] -= lr * (g[k] + weight_decay * w[k]);
@@ -31,7 +39,7 @@ void lk_sgd_update(float *restrict w, const float *restrict g, float *restrict b
     }
 }
 
-void lk_sqrt(float *restrict out, const float *restrict x, size_t n) {
+LK_WIDE void lk_sqrt(float *restrict out, const float *restrict x, size_t n) {
     for (size_t k = 0; k < n; k++) out[k] = sqrtf(x[k]);
 }
 

@@ -69,6 +69,64 @@ function lp.no_grad(fn, ...)
   return table.unpack(results, 2, results.n)
 end
 
+-- lp.table{title =, columns = {…}, rows = {{…}, …}}: prints an aligned table and returns
+-- its text. Rows are lists in column order or tables keyed by column name; numbers that
+-- are not integers print with 4 significant digits unless `format` says otherwise.
+function lp.table(spec)
+  if type(spec) ~= "table" or type(spec.rows) ~= "table" then
+    error("table: expected {columns = {…}, rows = {…}}, got " .. type(spec), 2)
+  end
+  local columns = spec.columns
+  if columns == nil then
+    columns = {}
+    local first = spec.rows[1]
+    if type(first) == "table" and first[1] == nil then
+      for k in pairs(first) do columns[#columns + 1] = k end
+      table.sort(columns)
+    end
+  end
+  local function cell(v)
+    if math.type(v) == "float" then return string.format(spec.format or "%.4g", v) end
+    return v == nil and "" or tostring(v)
+  end
+  local grid = { {} }
+  for i, c in ipairs(columns) do grid[1][i] = tostring(c) end
+  for _, row in ipairs(spec.rows) do
+    if type(row) ~= "table" then error("table: each row must be a table, got " .. type(row), 2) end
+    local line = {}
+    local n = math.max(#columns, #row)
+    for i = 1, n do
+      local v = row[i]
+      if v == nil and columns[i] ~= nil then v = row[columns[i]] end
+      line[i] = cell(v)
+    end
+    grid[#grid + 1] = line
+  end
+  local widths = {}
+  for _, line in ipairs(grid) do
+    for i, v in ipairs(line) do widths[i] = math.max(widths[i] or 0, utf8.len(v) or #v) end
+  end
+  local out = {}
+  if spec.title then out[#out + 1] = spec.title end
+  for r, line in ipairs(grid) do
+    local cells = {}
+    for i = 1, #widths do
+      local v = line[i] or ""
+      local pad = string.rep(" ", widths[i] - (utf8.len(v) or #v))
+      cells[i] = (r > 1 and tonumber(v) ~= nil or v:match("^[%d.]+%%$")) and pad .. v or v .. pad
+    end
+    out[#out + 1] = (table.concat(cells, "  "):gsub("%s+$", ""))
+    if r == 1 then
+      local rule = {}
+      for i = 1, #widths do rule[i] = string.rep("-", widths[i]) end
+      out[#out + 1] = table.concat(rule, "  ")
+    end
+  end
+  local text = table.concat(out, "\n")
+  if spec.print ~= false then print(text) end
+  return text
+end
+
 -- The results of a chunk as strings, for `lopper eval`.
 local function show(chunk)
   local results = table.pack(chunk())

@@ -80,13 +80,14 @@ public enum Zoo {
     /// Frankle & Carbin's Conv-2/4/6: `blocks` of two 3x3 convs (64, 128, 256 channels)
     /// and a 2x2 max pool, then fc 256-256-classes. Any input size divisible by 2^blocks.
     /// Conv-2 on CIFAR-10 has 4.3M parameters, Conv-4 2.4M, Conv-6 1.7M. Default init:
-    /// Glorot normal, as in the paper.
+    /// Glorot normal, as in the paper. `width` scales every layer's width (0.25: 16-32-64
+    /// channels, fc 64-64), for quick experiments.
     public static func convNet(blocks: Int, _ o: Options) throws -> Module {
         let i = o.initializer ?? .xavierNormal
         var layers: [(String?, Module)] = []
         var channels = o.channels, side = o.size, n = 0
         for b in 0..<blocks {
-            let width = 64 << b
+            let width = Swift.max(1, Int((Double(64 << b) * o.width).rounded()))
             for _ in 0..<2 {
                 n += 1
                 layers.append(("conv\(n)", try Conv2d(channels, width, kernel: (3, 3), padding: (1, 1), init: i)))
@@ -97,11 +98,12 @@ public enum Zoo {
             side /= 2
         }
         guard side > 0 else { throw TensorError("conv\(2 * blocks): inputs of \(o.size)x\(o.size) are too small for \(blocks) pooling steps") }
+        let hidden = Swift.max(1, Int((256 * o.width).rounded()))
         layers += [
             ("flatten", Elementwise.flatten()),
-            ("fc1", try Linear(channels * side * side, 256, init: i)), ("relu_fc1", Elementwise.relu()),
-            ("fc2", try Linear(256, 256, init: i)), ("relu_fc2", Elementwise.relu()),
-            ("fc3", try Linear(256, o.classes, init: i)),
+            ("fc1", try Linear(channels * side * side, hidden, init: i)), ("relu_fc1", Elementwise.relu()),
+            ("fc2", try Linear(hidden, hidden, init: i)), ("relu_fc2", Elementwise.relu()),
+            ("fc3", try Linear(hidden, o.classes, init: i)),
         ]
         return Sequential(layers, kind: "Conv-\(2 * blocks)")
     }
