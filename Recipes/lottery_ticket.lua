@@ -57,12 +57,11 @@ for seed = 1, cfg.seeds do
   end
 end
 
-lp.table{title = string.format("%s, %d steps a round, rewind to step %d, mean of %d seed(s):",
-                               cfg.model, cfg.iterations, cfg.rewind_to, cfg.seeds),
+lp.table{title = string.format("%s, %d steps a round, rewind to step %d, mean of %d seed(s), %d s:",
+                               cfg.model, cfg.iterations, cfg.rewind_to, cfg.seeds, os.time() - t0),
          columns = {"remaining %", "ticket acc %", "reinit acc %"}, format = "%.2f",
          rows = (function()
            local out = {}
            for i, r in ipairs(rows) do out[i] = {r.remaining, r.ticket, r.reinit} end
            return out
          end)()}
-print(string.format("%d s", os.time() - t0))

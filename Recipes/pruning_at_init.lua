@@ -12,7 +12,7 @@ local cfg = lp.config{
   methods = {"random", "magnitude", "snip", "grasp", "synflow"},
   max_alpha = 3, step = 0.5,       -- compression 10^α for α = 0, step, …, max_alpha
   synflow_rounds = 100,
-  iterations = 300,                -- training steps for each pruned network (0: collapse only)
+  iterations = 100,                -- training steps for each pruned network (0: collapse only)
   lr = 1e-3, batch = 60, seed = 1,
 }
 local train = lp.data.fashion_mnist{}

@@ -2,18 +2,20 @@ import XCTest
 import Foundation
 
 /// Golden-output tests of the `lopper` executable, run as a user runs it.
-final class CLITests: XCTestCase {
-    /// The built `lopper` next to this test bundle.
-    var binary: URL {
-        var dir = Bundle.main.bundleURL
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("lopper")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../.build/debug/lopper").standardized
+/// The built `lopper` next to this test bundle.
+var lopperBinary: URL {
+    var dir = Bundle.main.bundleURL
+    for _ in 0..<3 {
+        let candidate = dir.appendingPathComponent("lopper")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir.deleteLastPathComponent()
     }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../.build/debug/lopper").standardized
+}
+
+final class CLITests: XCTestCase {
+    var binary: URL { lopperBinary }
 
     struct Result { let status: Int32; let out: String; let err: String }
 

@@ -69,8 +69,8 @@ function lp.no_grad(fn, ...)
   return table.unpack(results, 2, results.n)
 end
 
--- lp.table{title =, columns = {…}, rows = {{…}, …}}: prints an aligned table and returns
--- its text. Rows are lists in column order or tables keyed by column name; numbers that
+-- lp.table{title =, columns = {…}, rows = {{…}, …}}: prints an aligned table (and a blank
+-- line) and returns its text. Rows are lists in column order or tables keyed by column name; numbers that
 -- are not integers print with 4 significant digits unless `format` says otherwise.
 function lp.table(spec)
   if type(spec) ~= "table" or type(spec.rows) ~= "table" then
@@ -123,7 +123,7 @@ function lp.table(spec)
     end
   end
   local text = table.concat(out, "\n")
-  if spec.print ~= false then print(text) end
+  if spec.print ~= false then print(text .. "\n") end
   return text
 end
 

@@ -1,0 +1,74 @@
+import XCTest
+import Foundation
+
+/// Every pruning recipe runs end to end on a tiny setting and prints its results table.
+final class PruningRecipeTests: XCTestCase {
+    func run(_ recipe: String, _ settings: [String]) throws -> String {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist not installed")
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Recipes/\(recipe).lua").standardized.path
+        let p = Process()
+        p.executableURL = lopperBinary
+        p.arguments = ["run", path] + settings.flatMap { ["--set", $0] }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, e)
+        return o
+    }
+
+    /// The data rows of the table under `title`, split into cells.
+    func table(_ out: String, after title: String) -> [[String]] {
+        let lines = out.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.hasPrefix(title) }) else { return [] }
+        return lines[(start + 3)...].prefix { !$0.isEmpty }.map { $0.split(separator: " ").map(String.init) }
+    }
+
+    func testLotteryTicketPrunesRewindsAndRunsTheControl() throws {
+        let out = try run("lottery_ticket", ["iterations=30", "rounds=2"])
+        let rows = table(out, after: "lenet_300_100, 30 steps a round")
+        XCTAssertEqual(rows.count, 3, out)
+        XCTAssertEqual(rows.map { $0[0] }, ["100.00", "80.04", "64.06"])   // fc 20%, output 10% a round
+        XCTAssertEqual(rows[1].count, 3, "the reinit control is missing: \(out)")
+        for r in rows { XCTAssertGreaterThan(Double(r[1]) ?? 0, 40, out) }
+    }
+
+    func testLearningRateRewindingComparesThreeMethods() throws {
+        let out = try run("lr_rewinding", ["steps=60", "budget=20", "rounds=2"])
+        let rows = table(out, after: "lenet_300_100: dense")
+        XCTAssertEqual(rows.map { $0[0] }, ["80.00", "64.00"], out)
+        XCTAssertTrue(rows.allSatisfy { $0.count == 4 }, out)
+    }
+
+    func testIterativeMagnitudeReachesHansDensities() throws {
+        let out = try run("iterative_magnitude", ["steps=40", "finetune=10", "rounds=2"])
+        let rows = table(out, after: "lenet_300_100: train, prune")
+        XCTAssertEqual(rows.last.map { Array($0.suffix(3)) }, ["8.00", "9.00", "26.00"], out)
+    }
+
+    func testPruningAtInitShowsSynFlowAvoidingCollapse() throws {
+        let out = try run("pruning_at_init", ["iterations=0", "step=1.5", "synflow_rounds=20", "methods=[magnitude,synflow]"])
+        let rows = table(out, after: "Highest compression")
+        XCTAssertEqual(rows.first { $0[0] == "synflow" }?[1], "10^3.00", out)
+        XCTAssertEqual(rows.first { $0[0] == "magnitude" }?[1], "10^1.50", out)
+    }
+
+    func testGradualMagnitudeReachesTheFinalSparsity() throws {
+        let out = try run("gradual_magnitude", ["steps=60", "start=10", "every=5", "count=4"])
+        let rows = table(out, after: "lenet_300_100, 60 steps")
+        XCTAssertEqual(rows.map { $0[0] }, ["dense", "gradual"], out)
+        XCTAssertEqual(rows.last?[1], "90.00", out)
+    }
+
+    func testFilterPruningRemovesHalfTheFilters() throws {
+        let out = try run("filter_pruning", ["steps=20", "finetune=10"])
+        let rows = table(out, after: "lenet5: 50%")
+        XCTAssertEqual(rows.count, 3, out)
+        // conv1 keeps 3 of 6 filters and conv2 8 of 16: the convolutions' MACs fall to 57.07%.
+        XCTAssertEqual(rows[1][3], "57.07", out)
+    }
+}
