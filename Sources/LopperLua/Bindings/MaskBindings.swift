@@ -12,10 +12,7 @@ enum MaskBindings {
     static let masks: LuaClass<MaskSet> = LuaClass("Masks", methods: [
         LuaFunction("names") { c in
             try c.arity(1, 1)
-            let m = try masks.check(c, 1)
-            lua_createtable(c.L, Int32(m.names.count), 0)
-            for (i, n) in m.names.enumerated() { c.push(n); lua_rawseti(c.L, -2, lua_Integer(i + 1)) }
-            return 1
+            return c.push(strings: try masks.check(c, 1).names)
         },
         LuaFunction("get") { c in
             try c.arity(2, 2)
@@ -32,17 +29,7 @@ enum MaskBindings {
         LuaFunction("layers") { c in
             // layers() → {{name=, kept=, total=, density=}, …}
             try c.arity(1, 1)
-            let rows = try masks.check(c, 1).perLayer
-            lua_createtable(c.L, Int32(rows.count), 0)
-            for (i, r) in rows.enumerated() {
-                lua_createtable(c.L, 0, 4)
-                c.push(r.name); lua_setfield(c.L, -2, "name")
-                c.push(int: r.kept); lua_setfield(c.L, -2, "kept")
-                c.push(int: r.total); lua_setfield(c.L, -2, "total")
-                c.push(r.total == 0 ? 1 : Double(r.kept) / Double(r.total)); lua_setfield(c.L, -2, "density")
-                lua_rawseti(c.L, -2, lua_Integer(i + 1))
-            }
-            return 1
+            return PruneBindings.push(layers: try masks.check(c, 1).perLayer, c)
         },
         LuaFunction("union") { c in try c.arity(2, 2); return masks.push(c, try masks.check(c, 1).union(try check(c, 2))) },
         LuaFunction("intersection") { c in try c.arity(2, 2); return masks.push(c, try masks.check(c, 1).intersection(try check(c, 2))) },

@@ -154,10 +154,7 @@ enum OptimBindings {
         },
         LuaFunction("names") { c in
             try c.arity(1, 1)
-            let o = try optimizer.check(c, 1)
-            lua_createtable(c.L, Int32(o.names.count), 0)
-            for (k, n) in o.names.enumerated() { c.push(n); lua_rawseti(c.L, -2, lua_Integer(k + 1)) }
-            return 1
+            return c.push(strings: try optimizer.check(c, 1).names)
         },
         LuaFunction("settings") { c in
             try c.arity(1, 1)

@@ -105,20 +105,26 @@ enum PruneBindings {
         c.push(r.reachedDensity); lua_setfield(L, -2, "density")
         c.push(r.targetDensity); lua_setfield(L, -2, "target")
         c.push(int: r.rounds); lua_setfield(L, -2, "rounds")
-        lua_createtable(L, Int32(r.collapsed.count), 0)
-        for (i, n) in r.collapsed.enumerated() { c.push(n); lua_rawseti(L, -2, lua_Integer(i + 1)) }
+        c.push(strings: r.collapsed)
         lua_setfield(L, -2, "collapsed")
         if let connected = r.connected { c.push(connected); lua_setfield(L, -2, "connected") }
-        lua_createtable(L, Int32(r.layers.count), 0)
-        for (i, l) in r.layers.enumerated() {
-            lua_createtable(L, 0, 4)
-            c.push(l.name); lua_setfield(L, -2, "name")
-            c.push(int: l.kept); lua_setfield(L, -2, "kept")
-            c.push(int: l.total); lua_setfield(L, -2, "total")
-            c.push(l.total == 0 ? 1 : Double(l.kept) / Double(l.total)); lua_setfield(L, -2, "density")
-            lua_rawseti(L, -2, lua_Integer(i + 1))
-        }
+        push(layers: r.layers, c)
         lua_setfield(L, -2, "layers")
+    }
+
+    /// {{name, kept, total, density}, …}
+    @discardableResult
+    static func push(layers: [(name: String, kept: Int, total: Int)], _ c: LuaCall) -> Int32 {
+        lua_createtable(c.L, Int32(layers.count), 0)
+        for (i, l) in layers.enumerated() {
+            lua_createtable(c.L, 0, 4)
+            c.push(l.name); lua_setfield(c.L, -2, "name")
+            c.push(int: l.kept); lua_setfield(c.L, -2, "kept")
+            c.push(int: l.total); lua_setfield(c.L, -2, "total")
+            c.push(l.total == 0 ? 1 : Double(l.kept) / Double(l.total)); lua_setfield(c.L, -2, "density")
+            lua_rawseti(c.L, -2, lua_Integer(i + 1))
+        }
+        return 1
     }
 
     static let snapshot: LuaClass<Snapshot> = LuaClass("Snapshot", methods: [
@@ -139,10 +145,7 @@ enum PruneBindings {
             // prunable(net [, selection]) → names of the tensors pruning would mask
             try c.arity(1, 2)
             let net = try ModuleBindings.check(c, 1)
-            let targets = try selection(try LuaOptions(c, 2, known: selectionKeys), c).select(net, op: c.name)
-            lua_createtable(c.L, Int32(targets.count), 0)
-            for (i, t) in targets.enumerated() { c.push(t.name); lua_rawseti(c.L, -2, lua_Integer(i + 1)) }
-            return 1
+            return c.push(strings: try selection(try LuaOptions(c, 2, known: selectionKeys), c).select(net, op: c.name).map { $0.name })
         },
         LuaFunction("score") { c in
             // score(net, name | function [, {data, batch_size, …, selection}]) → {name = tensor}

@@ -179,4 +179,15 @@ public struct LuaCall {
         }
         return 1
     }
+
+    /// Pushes a sequence of strings as a Lua table.
+    @discardableResult
+    public func push(strings: [String]) -> Int32 {
+        lua_createtable(L, Int32(strings.count), 0)
+        for (k, v) in strings.enumerated() {
+            lua_pushstring(L, v)
+            lua_rawseti(L, -2, lua_Integer(k + 1))
+        }
+        return 1
+    }
 }

@@ -17,29 +17,21 @@ extension Scores {
         guard let inputShape = net.inputShape else {
             throw TensorError("score synflow: the network's input shape is unknown; set input_shape (e.g. {1, 28, 28})")
         }
-        let state = net.stateDict()
-        let saved = state.map { $0.1.clone().detach() }
-        let modes = net.namedModules().map { $0.1.training }
-        defer {
+        return try Scratch.evaluate(net) {
             Autograd.noGrad {
-                for ((_, t), s) in zip(state, saved) { try? t.copy_(s) }
+                for (_, t) in net.stateDict() { t.apply_ { Swift.abs($0) } }
             }
-            for ((_, m), on) in zip(net.namedModules(), modes) { m.training = on }
+            let scaled = try Autograd.noGrad { try SynFlowScaling.rescale(net, 1) } != nil
+            let x = Tensor(filled: 1, shape: [1] + inputShape)
+            let r = try net.forward(x).sum()
+            let value = try r.item()
+            guard value.isFinite else {
+                throw TensorError("score synflow: R = 1ᵀ(∏|W|)1 overflowed float32 (\(value))" +
+                                  (scaled ? "" : "; the network has layers SynFlow cannot rescale (modules written in Lua)"))
+            }
+            let grads = try r.gradients(wrt: targets.map { $0.tensor })
+            return try Autograd.noGrad { try zip(grads, targets).map { try $0.mul($1.tensor.detach()).abs() } }
         }
-        net.train(false)
-        Autograd.noGrad {
-            for (_, t) in state { t.apply_ { Swift.abs($0) } }
-        }
-        let scaled = try Autograd.noGrad { try SynFlowScaling.rescale(net, 1) } != nil
-        let x = Tensor(filled: 1, shape: [1] + inputShape)
-        let r = try net.forward(x).sum()
-        let value = try r.item()
-        guard value.isFinite else {
-            throw TensorError("score synflow: R = 1ᵀ(∏|W|)1 overflowed float32 (\(value))" +
-                              (scaled ? "" : "; the network has layers SynFlow cannot rescale (modules written in Lua)"))
-        }
-        let grads = try r.gradients(wrt: targets.map { $0.tensor })
-        return try Autograd.noGrad { try zip(grads, targets).map { try $0.mul($1.tensor.detach()).abs() } }
     }
 }
 

@@ -10,15 +10,7 @@ enum Connectivity {
     /// network afterwards. Nil when the input shape is unknown or a layer is written in Lua.
     static func hasPath(_ net: Module) throws -> Bool? {
         guard let inputShape = net.inputShape else { return nil }
-        let state = net.stateDict()
-        let saved = state.map { $0.1.clone().detach() }
-        let modes = net.namedModules().map { $0.1.training }
-        defer {
-            Autograd.noGrad { for ((_, t), s) in zip(state, saved) { try? t.copy_(s) } }
-            for ((_, m), on) in zip(net.namedModules(), modes) { m.training = on }
-        }
-        net.train(false)
-        return try Autograd.noGrad { () throws -> Bool? in
+        return try Scratch.evaluate(net) { try Autograd.noGrad { () throws -> Bool? in
             for (_, m) in net.namedModules() {
                 switch m {
                 case let l as Linear: try reset(l.weight); l.bias?.zero_()
@@ -33,10 +25,26 @@ enum Connectivity {
             }
             let y = try net.forward(Tensor(filled: 1, shape: [1] + inputShape))
             return try y.abs().sum().item() > 0
-        }
+        } }
     }
 
     static func reset(_ w: Tensor) throws {
         if let m = w.mask { try w.copy_(m) } else { w.fill_(1) }
+    }
+}
+
+/// Work on a network's values that must not outlive the call.
+enum Scratch {
+    /// Runs `body` in eval mode, then restores every parameter, buffer and training flag.
+    static func evaluate<T>(_ net: Module, _ body: () throws -> T) rethrows -> T {
+        let state = net.stateDict()
+        let saved = state.map { $0.1.clone().detach() }
+        let modes = net.namedModules().map { $0.1.training }
+        defer {
+            Autograd.noGrad { for ((_, t), s) in zip(state, saved) { try? t.copy_(s) } }
+            for ((_, m), on) in zip(net.namedModules(), modes) { m.training = on }
+        }
+        net.train(false)
+        return try body()
     }
 }
