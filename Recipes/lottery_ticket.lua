@@ -14,6 +14,7 @@ local cfg = lp.config{
   output_rate = 0.1,   -- the output layer's rate (half, as in the paper)
   rewind_to = 0,       -- rewind to step k (0: initialisation)
   reinit = true,       -- also train the random re-initialisation control
+  reinit_init = "",    -- initialiser of the control ("": the same as init)
   seeds = 1,
 }
 local train = lp.data.fashion_mnist{}
@@ -35,11 +36,12 @@ for seed = 1, cfg.seeds do
   local rewind_point = lp.prune.snapshot(net, opt)
   for round = 0, cfg.rounds do
     local density = lp.prune.masks(net):density()
+    lp.manual_seed(100 * seed + round)                -- batch order: the same with or without the control
     local acc = fit(net, opt, cfg.iterations - cfg.rewind_to)
     local control
     if cfg.reinit and round > 0 then                  -- same masks, fresh random weights
       lp.manual_seed(1000 * seed + round)
-      local fresh = lp.models.build(cfg.model, {init = cfg.init})
+      local fresh = lp.models.build(cfg.model, {init = cfg.reinit_init ~= "" and cfg.reinit_init or cfg.init})
       lp.prune.masks(net):apply(fresh)
       control = fit(fresh, lp.optim.Adam(fresh, {lr = cfg.lr}), cfg.iterations)
     end

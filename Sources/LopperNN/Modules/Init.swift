@@ -43,10 +43,11 @@ public enum Initializer: String, CaseIterable {
         }
     }
 
-    /// Fills a bias of a layer whose weight is `weight`: PyTorch's U(±1/√fan_in) for the
-    /// default initialiser, zeros for the others (the usual choice with kaiming/xavier).
+    /// Fills a bias of a layer whose weight is `weight` with PyTorch's default
+    /// U(±1/√fan_in), whatever the weights' initialiser: OpenLTH and PyTorch code apply
+    /// `xavier_normal_`/`kaiming_normal_` to weights only, so the same recipe starts from
+    /// the same kind of network in both.
     public func fillBias(_ bias: Tensor, weight: Tensor, generator: RandomGenerator = .shared) {
-        guard self == .pytorch else { bias.zero_(); return }
         Initializer.uniform(bias, bound: 1 / Float(Initializer.fans(weight.shape).0).squareRoot(), generator)
     }
 
