@@ -15,13 +15,16 @@ struct ScriptOptions: ParsableArguments {
     }
 
     /// Runs `body` on a new host; script errors go to stderr with exit status 1.
-    func withHost(_ body: (LuaHost) throws -> Void) throws {
+    func withHost(_ body: (LuaHost) throws -> Void,
+                  finally: (LuaHost, String?) -> Void = { _, _ in }) throws {
         let host = try LuaHost(overrides: try overrides())
         do {
             try body(host)
+            finally(host, nil)
         } catch let e as LuaScriptError {
             fflush(stdout)
             FileHandle.standardError.write((e.message + "\n").data(using: .utf8)!)
+            finally(host, e.message)
             throw ExitCode(1)
         }
         fflush(stdout)

@@ -14,15 +14,18 @@ var lopperBinary: URL {
         .appendingPathComponent("../../.build/debug/lopper").standardized
 }
 
-final class CLITests: XCTestCase {
+/// Runs the built `lopper` and writes throwaway scripts.
+class CLITestCase: XCTestCase {
     var binary: URL { lopperBinary }
+    let runsDir = FileManager.default.temporaryDirectory.appendingPathComponent("lopper-runs-\(getpid())").path
 
     struct Result { let status: Int32; let out: String; let err: String }
 
     func lopper(_ args: String..., stdin: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
-        p.arguments = args
+        // Runs leave their folders in a temporary directory, not in the package.
+        p.arguments = args.first == "run" ? ["run", "--runs-dir", runsDir] + args.dropFirst() : args
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -41,7 +44,9 @@ final class CLITests: XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url.path
     }
+}
 
+final class CLITests: CLITestCase {
     func testVersionAndHelp() throws {
         let v = try lopper("--version")
         XCTAssertEqual(v.status, 0)

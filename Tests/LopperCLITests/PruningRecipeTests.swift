@@ -9,7 +9,7 @@ final class PruningRecipeTests: XCTestCase {
             .appendingPathComponent("../../Recipes/\(recipe).lua").standardized.path
         let p = Process()
         p.executableURL = lopperBinary
-        p.arguments = ["run", path] + settings.flatMap { ["--set", $0] }
+        p.arguments = ["run", path, "--no-run-folder"] + settings.flatMap { ["--set", $0] }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -147,6 +147,37 @@ public final class LuaHost {
         lp_pop(L, n)
     }
 
+    /// Makes this a recorded run: `lp.run` names the folder, and the Lua side of `lp` writes
+    /// config.json, metrics.jsonl, output.log and report.md there.
+    public func startRun(folder: String, script: String, hash: String, settings: [String]) throws {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        lua_getglobal(L, "lp")
+        lua_getfield(L, -1, "_start_run")
+        lua_createtable(L, 0, 6)
+        for (k, v) in [("dir", folder), ("script", script), ("script_hash", hash), ("lopper_version", LopperModule.version)] {
+            lua_pushstring(L, v)
+            lua_setfield(L, -2, k)
+        }
+        lua_createtable(L, Int32(settings.count), 0)
+        for (i, v) in settings.enumerated() {
+            lua_pushstring(L, v)
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        lua_setfield(L, -2, "set")
+        _ = try protectedCall(nargs: 1, base: base + 1)
+    }
+
+    /// Ends a recorded run: the final report, with the error if the script failed.
+    public func finishRun(error: String?) throws {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        lua_getglobal(L, "lp")
+        lua_getfield(L, -1, "_finish_run")
+        if let error { lua_pushstring(L, error) } else { lua_pushnil(L) }
+        _ = try protectedCall(nargs: 1, base: base + 1)
+    }
+
     /// Whether the script read its `--set` values through `lp.config`.
     public var configWasRead: Bool {
         lua_rawgetp(L, lp_registryindex(), LuaHost.configStateKey)

@@ -30,6 +30,131 @@ local function keys_of(t)
   return table.concat(names, ", ")
 end
 
+-- JSON text of a Lua value: tables with 1..n keys are arrays, others objects (keys sorted).
+local function json(v)
+  local t = type(v)
+  if t == "nil" then return "null" end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    if math.type(v) == "integer" then return tostring(v) end
+    local short = string.format("%.15g", v)
+    return tonumber(short) == v and short or string.format("%.17g", v)
+  end
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(c)
+      local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
+      return named[c] or string.format("\\u%04x", c:byte())
+    end) .. '"'
+  end
+  if t == "table" then
+    local n = #v
+    local count = 0
+    for _ in pairs(v) do count = count + 1 end
+    local out = {}
+    if count == n then
+      for i = 1, n do out[i] = json(v[i]) end
+      return "[" .. table.concat(out, ",") .. "]"
+    end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for i, k in ipairs(keys) do
+      local value = v[k]
+      if value == nil then value = v[tonumber(k)] end
+      out[i] = json(k) .. ":" .. json(value)
+    end
+    return "{" .. table.concat(out, ",") .. "}"
+  end
+  return json(tostring(v))
+end
+lp.json = json
+
+-- Writes a whole file through a temporary name and a rename, so a reader never sees half.
+local function write_atomically(path, text)
+  local tmp = path .. ".tmp"
+  local f = assert(io.open(tmp, "w"))
+  f:write(text)
+  f:close()
+  assert(os.rename(tmp, path))
+end
+
+-- Recorded runs (`lopper run` makes a folder and calls lp._start_run): print also goes to
+-- output.log, lp.log records to metrics.jsonl, lp.table tables to report.md.
+local raw_print = print
+local tables, logged, output, metrics = {}, 0, nil, nil
+local clock0 = os.time()
+
+function print(...)
+  raw_print(...)
+  if output then
+    local parts = table.pack(...)
+    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+    output:write(table.concat(parts, "\t", 1, parts.n), "\n")
+    output:flush()
+  end
+end
+
+-- The report in Markdown: the run, its settings and every table so far.
+local function write_report(status)
+  if not lp.run then return end
+  local lines = { "# " .. (lp.run.script:match("([^/]+)$") or lp.run.script), "",
+    "Started " .. lp.run.started .. "; " .. status .. ". Lopper " .. lp.run.lopper_version ..
+    ", script hash " .. lp.run.script_hash .. ".", "" }
+  if state.config then
+    lines[#lines + 1] = "| setting | value |"
+    lines[#lines + 1] = "|---|---|"
+    local keys = {}
+    for k in pairs(state.config) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local v = state.config[k]
+      lines[#lines + 1] = "| " .. k .. " | " .. (type(v) == "table" and json(v) or tostring(v)) .. " |"
+    end
+    lines[#lines + 1] = ""
+  end
+  for _, t in ipairs(tables) do
+    lines[#lines + 1] = "```"
+    lines[#lines + 1] = t
+    lines[#lines + 1] = "```"
+    lines[#lines + 1] = ""
+  end
+  if logged > 0 then lines[#lines + 1] = logged .. " records in metrics.jsonl." end
+  write_atomically(lp.run.dir .. "/report.md", table.concat(lines, "\n") .. "\n")
+end
+
+function lp._start_run(info)
+  info.started = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  lp.run = info
+  output = assert(io.open(info.dir .. "/output.log", "a"))
+  metrics = assert(io.open(info.dir .. "/metrics.jsonl", "a"))
+  write_report("running")
+end
+
+function lp._finish_run(err)
+  if not lp.run then return end
+  if err and output then output:write(err, "\n") end
+  write_report(err and "failed" or "finished")
+  if output then output:close(); output = nil end
+  if metrics then metrics:close(); metrics = nil end
+end
+
+-- lp.log{key = value, …}: one metrics record, stamped with the record number and the
+-- seconds since the start; appended to metrics.jsonl and flushed at once in a run.
+function lp.log(record)
+  if type(record) ~= "table" then error("log: expected a table of values, got " .. type(record), 2) end
+  logged = logged + 1
+  local r = {}
+  for k, v in pairs(record) do r[k] = v end
+  if r.step == nil then r.step = logged end
+  r.time = os.time() - clock0
+  if metrics then
+    metrics:write(json(r), "\n")
+    metrics:flush()
+  end
+  return r
+end
+
 -- lp.config(defaults): the script's settings, with `lopper run --set key=value` applied.
 -- Unknown keys and values of the wrong type are errors, so a typo never goes unnoticed.
 function lp.config(defaults)
@@ -56,6 +181,14 @@ function lp.config(defaults)
       v = math.tointeger(v)
     end
     cfg[k] = v
+  end
+  state.config = cfg
+  if lp.run then
+    lp.run.config = cfg
+    write_atomically(lp.run.dir .. "/config.json", json({
+      recipe = lp.run.script:match("([^/]+)%.lua$") or lp.run.script, script = lp.run.script,
+      script_hash = lp.run.script_hash, lopper_version = lp.run.lopper_version,
+      started = lp.run.started, settings = cfg, set = lp.run.set }) .. "\n")
   end
   return cfg
 end
@@ -124,6 +257,8 @@ function lp.table(spec)
   end
   local text = table.concat(out, "\n")
   if spec.print ~= false then print(text .. "\n") end
+  tables[#tables + 1] = text
+  write_report("running")
   return text
 end
 

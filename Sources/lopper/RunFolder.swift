@@ -1,0 +1,45 @@
+import Foundation
+
+/// The folder a run leaves behind: runs/<recipe>-<YYYYMMDD-HHMMSS>[-N]/ holding the config,
+/// metrics, output, checkpoints/ and the report (written by the Lua side of `lp`).
+struct RunFolder {
+    let path: String
+
+    /// Creates a fresh folder under `root` (never reusing one: -2, -3… on a clash) with a
+    /// copy of the script.
+    static func create(root: String, script: String, name: String?, now: Date = Date()) throws -> RunFolder {
+        let recipe = URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
+        let stamp = DateFormatter()
+        stamp.dateFormat = "yyyyMMdd-HHmmss"
+        stamp.timeZone = TimeZone(identifier: "UTC")
+        let base = name ?? "\(recipe)-\(stamp.string(from: now))"
+        guard !base.isEmpty, !base.contains("/") else { throw RunFolderError("--name must be a folder name without '/', got '\(base)'") }
+        let fm = FileManager.default
+        do { try fm.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        catch { throw RunFolderError("cannot create the runs folder '\(root)': \(error.localizedDescription)") }
+        var candidate = root + "/" + base, n = 1
+        // createDirectory without intermediates fails if it exists: the claim is atomic.
+        while (try? fm.createDirectory(atPath: candidate, withIntermediateDirectories: false)) == nil {
+            n += 1
+            guard n < 1000 else { throw RunFolderError("cannot create a run folder under '\(root)'") }
+            candidate = root + "/" + base + "-\(n)"
+        }
+        try fm.createDirectory(atPath: candidate + "/checkpoints", withIntermediateDirectories: false)
+        try fm.copyItem(atPath: script, toPath: candidate + "/" + URL(fileURLWithPath: script).lastPathComponent)
+        return RunFolder(path: candidate)
+    }
+
+    /// FNV-1a 64-bit hash of the script, as hex: enough to tell two versions of a recipe apart.
+    static func hash(_ path: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in FileManager.default.contents(atPath: path) ?? Data() {
+            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+        }
+        return String(format: "%016llx", h)
+    }
+}
+
+struct RunFolderError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = "lopper: " + d }
+}

@@ -1,0 +1,59 @@
+import XCTest
+import Foundation
+
+/// `lopper run` leaves a run folder: config, metrics, output, checkpoints, report.
+final class RunFolderTests: CLITestCase {
+    func testARunLeavesItsRecord() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = try script("""
+        local cfg = lp.config{rounds = 3, lr = 1e-3}
+        for r = 1, cfg.rounds do
+          print("round", r)
+          lp.log{round = r, accuracy = 0.5 + r / 10}
+        end
+        lp.table{title = "results", columns = {"round", "acc"}, rows = {{1, 0.5}, {2, 0.75}}}
+        """)
+        for _ in 0..<2 {
+            let r = try lopper("run", path, "--runs-dir", root, "--name", "demo", "--set", "rounds=2")
+            XCTAssertEqual(r.status, 0, r.err)
+        }
+        // The second run with the same name gets a folder of its own.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), ["demo", "demo-2"])
+        let dir = root + "/demo"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        XCTAssertEqual(files.filter { !$0.hasSuffix(".lua") }, ["checkpoints", "config.json", "metrics.jsonl", "output.log", "report.md"])
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        XCTAssertEqual((config["settings"] as! [String: Any])["rounds"] as? Int, 2)
+        XCTAssertEqual(config["set"] as? [String], ["rounds=2"])
+        XCTAssertEqual((config["script_hash"] as? String)?.count, 16)
+        let metrics = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.count, 2)
+        let first = try JSONSerialization.jsonObject(with: Data(metrics[0].utf8)) as! [String: Any]
+        XCTAssertEqual(first["accuracy"] as? Double, 0.6)
+        XCTAssertEqual(first["step"] as? Int, 1)
+        XCTAssertTrue(try String(contentsOfFile: dir + "/output.log", encoding: .utf8).hasPrefix("round\t1\nround\t2\n"))
+        let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("finished") && report.contains("| rounds | 2 |") && report.contains("    2  0.75"), report)
+    }
+
+    func testAFailedRunSaysSoInItsReport() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try lopper("run", try script("print('before')\nerror('boom')"), "--runs-dir", root, "--name", "bad")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(try String(contentsOfFile: root + "/bad/report.md", encoding: .utf8).contains("failed"))
+        let log = try String(contentsOfFile: root + "/bad/output.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("before") && log.contains("boom"), log)
+    }
+
+    func testHelpListsTheRecipesSettings() throws {
+        let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Recipes/lottery_ticket.lua").standardized.path
+        let r = try lopper("run", recipe, "--help")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("  rounds = 8               pruning rounds after the dense run"), r.out)
+        XCTAssertTrue(r.out.contains("  reinit_init = \"\"         initialiser of the control"), r.out)
+        XCTAssertTrue(r.out.contains("--runs-dir"), r.out)
+    }
+}
