@@ -106,3 +106,19 @@ extension MaskTests {
         XCTAssertThrowsError(try a.union(try MaskSet([("v", try Tensor(shape: [4], values: [1, 1, 1, 1]))])))
     }
 }
+
+extension MaskTests {
+    func testLoadingADenseCheckpointKeepsTheMasks() throws {
+        let net = try tinyNet()
+        let path = NSTemporaryDirectory() + "dense-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Checkpoint.save(path, net: net)                  // dense initial weights
+        let targets = try PrunableSelection().select(net)
+        try Pruner.prune(net, targets: targets, spec: PruneSpec(target: .density(0.5))) {
+            try Scores.compute(.magnitude, net: net, targets: targets)
+        }
+        try Checkpoint.load(path, net: net, requireRNG: false)   // rewinding by checkpoint
+        XCTAssertEqual(MaskSet.current(net, targets).count.kept, 18)
+        XCTAssertEqual(prunedZeros(net).weights, 0)
+    }
+}

@@ -66,9 +66,12 @@ public enum Checkpoint {
                     state[name] = t
                 }
             }
-            // The file's masks replace the model's; a file without masks leaves it dense.
-            for (_, p) in params { p.mask = nil }
-            for (p, m) in masks { p.mask = m }
+            // A file with masks replaces the model's; one without (a dense snapshot loaded to
+            // rewind a pruned model) keeps them, and loading re-applies them.
+            if !masks.isEmpty {
+                for (_, p) in params { p.mask = nil }
+                for (p, m) in masks { p.mask = m }
+            }
             try net.loadStateDict(state, strict: strict, source: source)
         }
         if let optimizer {
