@@ -39,11 +39,9 @@ struct Run: ParsableCommand {
             print(RecipeHelp.text(script: script) + "\n\n" + Run.helpMessage())
             return
         }
-        guard FileManager.default.fileExists(atPath: script) || noRunFolder else {
-            return try options.withHost { try $0.runFile(script, args: scriptArguments) }
-        }
+        // A missing script gets the host's own error, with no folder left behind.
         var folder: RunFolder?
-        if !noRunFolder {
+        if !noRunFolder && FileManager.default.fileExists(atPath: script) {
             do { folder = try RunFolder.create(root: runsDir, script: script, name: name) }
             catch let e as RunFolderError {
                 FileHandle.standardError.write((e.description + "\n").data(using: .utf8)!)

@@ -79,7 +79,7 @@ final class SelectionTests: XCTestCase {
         let (net, targets) = try net()
         // Scores that make the middle layer the least important: global pruning wipes it.
         let low: Pruner.ScoreFunction = {
-            targets.enumerated().map { i, t in Tensor(filledForTest: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
+            targets.enumerated().map { i, t in Tensor(filled: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
         }
         let r = try Pruner.prune(net, targets: targets, spec: PruneSpec(target: .amount(0.4)), score: low)
         XCTAssertEqual(r.collapsed, ["3.weight"])
@@ -89,7 +89,7 @@ final class SelectionTests: XCTestCase {
         var spec = PruneSpec(target: .amount(0.4))
         spec.minPerLayer = 3
         let r2 = try Pruner.prune(net2, targets: targets2, spec: spec) {
-            targets2.enumerated().map { i, t in Tensor(filledForTest: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
+            targets2.enumerated().map { i, t in Tensor(filled: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
         }
         XCTAssertEqual(r2.collapsed, [])
         XCTAssertEqual(kept(targets2)[1], 3)
@@ -122,11 +122,6 @@ final class SelectionTests: XCTestCase {
 }
 
 extension Tensor {
-    convenience init(filledForTest value: Float, shape: [Int]) {
-        self.init(shape: shape)
-        fill_(value)
-    }
-
     func copyForTest(_ values: [Float]) {
         for (i, v) in values.enumerated() { data[i] = v }
     }

@@ -29,15 +29,15 @@ public enum Pruner {
         try validate(spec, targets)
         let units = targets.map { Units($0, spec.structure) }
         let start = units.map { $0.keptCount() }
-        let finals = try finalKeeps(spec, targets, units, start)
+        let groups = groups(spec, targets)
+        let finals = finalKeeps(spec, targets, groups, units, start)
         for k in 1...spec.iterations {
             let scores = try score()
             try Scores.validate(scores, targets, source: "prune")
             let unitScores = zip(units, scores).map { $0.scores($1) }
             // Groups pruned together: each overridden or layer-scoped tensor alone, the rest pooled.
-            for group in groups(spec, targets) {
+            for (group, finalKept) in zip(groups, finals) {
                 let startKept = group.reduce(0) { $0 + start[$1] }
-                let finalKept = group.reduce(0) { $0 + finals[$1] }
                 let want = Int(spec.density(round: k, of: spec.iterations, start: Double(max(startKept, 1)),
                                             final: Double(finalKept)).rounded(.toNearestOrEven))
                 let keep = k == spec.iterations ? finalKept : min(startKept, max(finalKept, want))
@@ -94,38 +94,32 @@ public enum Pruner {
 
     static func isDensity(_ spec: PruneSpec) -> Bool { if case .density = spec.target { return true } else { return false } }
 
-    /// Units each tensor keeps at the end.
-    static func finalKeeps(_ spec: PruneSpec, _ targets: [PrunableTensor], _ units: [Units], _ start: [Int]) throws -> [Int] {
-        var out = start
-        let gs = groups(spec, targets)
+    /// Units each group keeps at the end, in the order of `groups`.
+    static func finalKeeps(_ spec: PruneSpec, _ targets: [PrunableTensor], _ groups: [[Int]],
+                           _ units: [Units], _ start: [Int]) -> [Int] {
+        let kept = groups.map { g in g.reduce(0) { $0 + start[$1] } }
         switch spec.target {
         case .amount(let a):
             // As torch.nn.utils.prune: remove round(amount · remaining), half to even.
-            for g in gs {
-                let kept = g.reduce(0) { $0 + start[$1] }
+            return zip(groups, kept).map { g, k in
                 let amount = g.count == 1 ? spec.overrides[targets[g[0]].name] ?? a : a
-                let keep = kept - Int((amount * Double(kept)).rounded(.toNearestOrEven))
-                if g.count == 1 { out[g[0]] = keep } else { for i in g { out[i] = -1 }; out[g[0]] = keep }
+                return k - Int((amount * Double(k)).rounded(.toNearestOrEven))
             }
         case .density(let d):
             let densities = spec.allocation.densities(shapes: units.map { $0.target.tensor.shape }, density: d)
-            var overridden = 0
-            for g in gs where g.count == 1 {
-                let i = g[0]
-                let di = spec.overrides[targets[i].name] ?? densities[i]
-                out[i] = min(start[i], Int((di * Double(units[i].count)).rounded(.toNearestOrEven)))
-                overridden += out[i]
+            var out = zip(groups, kept).map { g, k -> Int in
+                guard g.count == 1 else { return 0 }
+                let di = spec.overrides[targets[g[0]].name] ?? densities[g[0]]
+                return min(k, Int((di * Double(units[g[0]].count)).rounded(.toNearestOrEven)))
             }
-            if let pool = gs.first(where: { $0.count > 1 }) {
+            // The pool keeps what the overall target leaves after the tensors pruned alone.
+            if let p = groups.firstIndex(where: { $0.count > 1 }) {
                 let total = units.reduce(0) { $0 + $1.count }
-                let keep = Int((d * Double(total)).rounded(.toNearestOrEven)) - overridden
-                let kept = pool.reduce(0) { $0 + start[$1] }
-                for i in pool { out[i] = -1 }
-                out[pool[0]] = min(kept, max(0, keep))
+                let alone = out.reduce(0, +)
+                out[p] = min(kept[p], max(0, Int((d * Double(total)).rounded(.toNearestOrEven)) - alone))
             }
+            return out
         }
-        // Pools carry their whole count on their first member; spread nothing, only sum.
-        return out.map { max($0, 0) }
     }
 
     /// Removes the lowest-scoring kept units of `group` until `keep` remain.
@@ -224,9 +218,9 @@ final class Units {
         if let b = (target.layer as? Linear)?.bias ?? (target.layer as? Conv2d)?.bias { companions.append(b) }
         if let bn = Layers.followingNorm(net, target.layer) { companions += [bn.weight, bn.bias] }
         for c in companions where c.shape == [count] {
-            let m = c.mask.map { try? $0.mul(rows) } ?? rows.clone()
-            c.mask = m ?? rows.clone()
-            try c.mul_(c.mask!)
+            let m = try c.mask.map { try $0.mul(rows) } ?? rows.clone()
+            c.mask = m
+            try c.mul_(m)
         }
     }
 }
