@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LopperCore", targets: ["LopperCore"]),
         .library(name: "LopperNN", targets: ["LopperNN"]),
         .library(name: "LopperPrune", targets: ["LopperPrune"]),
+        .library(name: "LopperReport", targets: ["LopperReport"]),
         .library(name: "LopperLua", targets: ["LopperLua"]),
     ],
     dependencies: [
@@ -34,17 +35,20 @@ let package = Package(
         .target(name: "LopperNN", dependencies: ["LopperCore", "LopperKernels", "CZlib"], swiftSettings: fastMath),
         // Pruning: masks, scores, selection, rewinding, statistics.
         .target(name: "LopperPrune", dependencies: ["LopperCore", "LopperNN"], swiftSettings: fastMath),
+        // Reports of run folders: report.html (inline SVG plots) and report.md.
+        .target(name: "LopperReport"),
         // The Lua surface: the `lopper` module, tensor userdata, the script host.
-        .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LopperPrune", "LuaShim", "CLua"],
+        .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LopperPrune", "LopperReport", "LuaShim", "CLua"],
                 swiftSettings: fastMath),
         .executableTarget(name: "lopper", dependencies: [
-            "LopperLua", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LopperLua", "LopperReport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),
         .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore"]),
         .testTarget(name: "LopperNNTests", dependencies: ["LopperNN"], exclude: ["Fixtures"]),
         .testTarget(name: "LopperPruneTests", dependencies: ["LopperPrune"]),
+        .testTarget(name: "LopperReportTests", dependencies: ["LopperReport"]),
         .testTarget(name: "LopperLuaTests", dependencies: ["LopperLua"]),
         .testTarget(name: "LopperCLITests", dependencies: ["lopper"]),
     ],

@@ -13,6 +13,7 @@ final class RunFolderTests: CLITestCase {
           lp.log{round = r, accuracy = 0.5 + r / 10}
         end
         lp.table{title = "results", columns = {"round", "acc"}, rows = {{1, 0.5}, {2, 0.75}}}
+        lp.plot{title = "accuracy by round", x = "round", y = "accuracy"}
         """)
         for _ in 0..<2 {
             let r = try lopper("run", path, "--runs-dir", root, "--name", "demo", "--set", "rounds=2")
@@ -22,7 +23,7 @@ final class RunFolderTests: CLITestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), ["demo", "demo-2"])
         let dir = root + "/demo"
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        XCTAssertEqual(files.filter { !$0.hasSuffix(".lua") }, ["checkpoints", "config.json", "metrics.jsonl", "output.log", "report.md"])
+        XCTAssertEqual(files.filter { !$0.hasSuffix(".lua") }, ["checkpoints", "config.json", "metrics.jsonl", "output.log", "plots.jsonl", "report.html", "report.md", "status.json", "tables.jsonl"])
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
         XCTAssertEqual((config["settings"] as! [String: Any])["rounds"] as? Int, 2)
         XCTAssertEqual(config["set"] as? [String], ["rounds=2"])
@@ -34,7 +35,9 @@ final class RunFolderTests: CLITestCase {
         XCTAssertEqual(first["step"] as? Int, 1)
         XCTAssertTrue(try String(contentsOfFile: dir + "/output.log", encoding: .utf8).hasPrefix("round\t1\nround\t2\n"))
         let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
-        XCTAssertTrue(report.contains("finished") && report.contains("| rounds | 2 |") && report.contains("    2  0.75"), report)
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("accuracy by round") && html.contains("<caption>results</caption>"), html)
+        XCTAssertTrue(report.contains("finished") && report.contains("| rounds | 2 |") && report.contains("| 2 | 0.75 |"), report)
     }
 
     func testAFailedRunSaysSoInItsReport() throws {

@@ -8,7 +8,7 @@ public enum LopperModule {
     public static let version = "0.1.0"
 
     /// Every function in `lp`: constructors and every tensor method.
-    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions + IOBindings.functions
+    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions + IOBindings.functions + RunBindings.functions
     /// Methods of tensors (also in `lp`).
     static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods + LayerFunctions.all
 

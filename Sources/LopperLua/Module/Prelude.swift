@@ -82,7 +82,7 @@ end
 -- Recorded runs (`lopper run` makes a folder and calls lp._start_run): print also goes to
 -- output.log, lp.log records to metrics.jsonl, lp.table tables to report.md.
 local raw_print = print
-local tables, logged, output, metrics = {}, 0, nil, nil
+local logged, output, metrics = 0, nil, nil
 local clock0 = os.time()
 
 function print(...)
@@ -95,32 +95,24 @@ function print(...)
   end
 end
 
--- The report in Markdown: the run, its settings and every table so far.
+-- Appends one JSON line to a file of the run folder (tables.jsonl, plots.jsonl).
+local function append_line(name, value)
+  local f = assert(io.open(lp.run.dir .. "/" .. name, "a"))
+  f:write(json(value), "\n")
+  f:close()
+end
+
+-- The reports (report.html and report.md, rendered natively from the folder's files),
+-- after the run's state in status.json.
+local last_render = 0
 local function write_report(status)
   if not lp.run then return end
-  local lines = { "# " .. (lp.run.script:match("([^/]+)$") or lp.run.script), "",
-    "Started " .. lp.run.started .. "; " .. status .. ". Lopper " .. lp.run.lopper_version ..
-    ", script hash " .. lp.run.script_hash .. ".", "" }
-  if state.config then
-    lines[#lines + 1] = "| setting | value |"
-    lines[#lines + 1] = "|---|---|"
-    local keys = {}
-    for k in pairs(state.config) do keys[#keys + 1] = k end
-    table.sort(keys)
-    for _, k in ipairs(keys) do
-      local v = state.config[k]
-      lines[#lines + 1] = "| " .. k .. " | " .. (type(v) == "table" and json(v) or tostring(v)) .. " |"
-    end
-    lines[#lines + 1] = ""
+  if status then
+    lp.run.status = status
+    write_atomically(lp.run.dir .. "/status.json", json({ status = status, updated = os.date("!%Y-%m-%dT%H:%M:%SZ") }) .. "\n")
   end
-  for _, t in ipairs(tables) do
-    lines[#lines + 1] = "```"
-    lines[#lines + 1] = t
-    lines[#lines + 1] = "```"
-    lines[#lines + 1] = ""
-  end
-  if logged > 0 then lines[#lines + 1] = logged .. " records in metrics.jsonl." end
-  write_atomically(lp.run.dir .. "/report.md", table.concat(lines, "\n") .. "\n")
+  lp._render_report(lp.run.dir)
+  last_render = os.time()
 end
 
 function lp._start_run(info)
@@ -128,15 +120,74 @@ function lp._start_run(info)
   lp.run = info
   output = assert(io.open(info.dir .. "/output.log", "a"))
   metrics = assert(io.open(info.dir .. "/metrics.jsonl", "a"))
+  write_atomically(info.dir .. "/config.json", json({
+    recipe = info.script:match("([^/]+)%.lua$") or info.script, script = info.script,
+    script_hash = info.script_hash, lopper_version = info.lopper_version,
+    started = info.started, settings = {}, set = info.set }) .. "\n")
   write_report("running")
 end
 
 function lp._finish_run(err)
   if not lp.run then return end
   if err and output then output:write(err, "\n") end
-  write_report(err and "failed" or "finished")
+  write_report(err and (err:find("interrupted", 1, true) and "stopped" or "failed") or "finished")
   if output then output:close(); output = nil end
   if metrics then metrics:close(); metrics = nil end
+end
+
+-- lp.plot{title =, x =, y =, series =, logx =, logy =, xlabel =, ylabel =}: a plot in the
+-- run's report. x and y name logged keys (y may list several; series names the key that
+-- splits records into lines), or hold the points themselves ({…} lists of numbers; plots
+-- with the same title then share one chart, series naming each line).
+local plot_keys = { title = "string", x = "string|table", y = "string|table", series = "string",
+                    logx = "boolean", logy = "boolean", xlabel = "string", ylabel = "string" }
+function lp.plot(spec)
+  if type(spec) ~= "table" then error("plot: expected a table {x =, y =, …}, got " .. type(spec), 2) end
+  for k, v in pairs(spec) do
+    local want = plot_keys[k]
+    if not want then error(string.format("plot: unknown option '%s' (known: %s)", tostring(k), keys_of(plot_keys)), 2) end
+    if not want:find(type(v), 1, true) then error(string.format("plot: %s must be a %s, got %s", k, want, type(v)), 2) end
+  end
+  if spec.x == nil or spec.y == nil then error("plot: expected both x and y", 2) end
+  if type(spec.x) == "table" then
+    if type(spec.y) ~= "table" or #spec.x ~= #spec.y then
+      error(string.format("plot: x and y must be lists of the same length, got %d and %s", #spec.x,
+        type(spec.y) == "table" and tostring(#spec.y) or type(spec.y)), 2)
+    end
+    for i = 1, #spec.x do
+      if type(spec.x[i]) ~= "number" or type(spec.y[i]) ~= "number" then
+        error(string.format("plot: point %d is not a pair of numbers", i), 2)
+      end
+    end
+  end
+  if lp.run then
+    append_line("plots.jsonl", spec)
+    write_report()
+  end
+end
+
+-- The density per layer of a pruned network's masks, for the report's bar chart.
+local function note_masks(net)
+  if not lp.run then return end
+  local ok, stats = pcall(lp.prune.stats, net)
+  if not ok then return end
+  local layers = {}
+  for i, l in ipairs(stats.layers) do
+    layers[i] = { name = l.name, params = l.params, nonzero = l.nonzero, density = l.density }
+  end
+  write_atomically(lp.run.dir .. "/layers.json", json(layers) .. "\n")
+  write_report()
+end
+local raw_prune, raw_apply = lp.prune.prune, lp.prune.apply
+lp.prune.prune = function(net, ...)
+  local results = table.pack(raw_prune(net, ...))
+  note_masks(net)
+  return table.unpack(results, 1, results.n)
+end
+lp.prune.apply = function(net, ...)
+  local results = table.pack(raw_apply(net, ...))
+  note_masks(net)
+  return table.unpack(results, 1, results.n)
 end
 
 -- lp.log{key = value, …}: one metrics record, stamped with the record number and the
@@ -151,6 +202,7 @@ function lp.log(record)
   if metrics then
     metrics:write(json(r), "\n")
     metrics:flush()
+    if os.time() - last_render >= 10 then write_report() end
   end
   return r
 end
@@ -257,8 +309,10 @@ function lp.table(spec)
   end
   local text = table.concat(out, "\n")
   if spec.print ~= false then print(text .. "\n") end
-  tables[#tables + 1] = text
-  write_report("running")
+  if lp.run then
+    append_line("tables.jsonl", { title = spec.title or "", columns = grid[1], rows = { table.unpack(grid, 2) } })
+    write_report()
+  end
   return text
 end
 
