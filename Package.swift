@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         // Wrappers for Lua's macros and the one place that raises Lua errors.
         .target(name: "LuaShim", dependencies: ["CLua"]),
         // Fused numeric loops in C, where Swift's code generation falls short.
@@ -41,7 +42,7 @@ let package = Package(
         .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LopperPrune", "LopperReport", "LuaShim", "CLua"],
                 swiftSettings: fastMath),
         .executableTarget(name: "lopper", dependencies: [
-            "LopperLua", "LopperReport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LopperLua", "LopperReport", "CReadline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),

@@ -1,6 +1,7 @@
 #include "LuaShim.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 
 static const char tensor_key = 0;
 
@@ -154,3 +155,34 @@ void *lp_to_object(lua_State *L, int idx, const void *key) {
     void **slot = (void **)lp_touserdata_with(L, idx, key);
     return slot ? *slot : NULL;
 }
+
+// Ctrl-C: the handler only sets a flag and a hook (both safe in a signal handler, as in
+// lua.c); the hook raises the error inside the VM, and native loops poll the flag.
+static volatile sig_atomic_t lp_interrupt_flag = 0;
+static lua_State *lp_interrupt_state = NULL;
+
+static void lp_stop_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted (Ctrl-C)");
+}
+
+static void lp_on_interrupt(int sig) {
+    signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
+    lp_interrupt_flag = 1;
+    if (lp_interrupt_state)
+        lua_sethook(lp_interrupt_state, lp_stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+void lp_catch_interrupts(lua_State *L) {
+    lp_interrupt_state = L;
+    lp_interrupt_flag = 0;
+    signal(SIGINT, lp_on_interrupt);
+}
+
+void lp_release_interrupts(void) {
+    signal(SIGINT, SIG_DFL);
+    lp_interrupt_state = NULL;
+}
+
+int lp_interrupted(void) { return lp_interrupt_flag; }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LopperLua
+import LopperNN
 
 /// `--set key=value` options shared by the commands that run Lua.
 struct ScriptOptions: ParsableArguments {
@@ -9,15 +10,26 @@ struct ScriptOptions: ParsableArguments {
                                valueName: "key=value"))
     var settings: [String] = []
 
-    func overrides() throws -> [(String, SetValue)] {
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
+    @Flag(help: "Progress lines more often, and every lp.log record on standard error.")
+    var verbose = false
+
+    func applyVerbosity() {
+        ProgressLine.mode = quiet ? .quiet : verbose ? .verbose : .normal
+    }
+
+    static func overrides(_ settings: [String]) throws -> [(String, SetValue)] {
         do { return try settings.map(SetValue.parseAssignment) }
         catch let e as LuaError { throw ValidationError(e.message) }
     }
 
     /// Runs `body` on a new host; script errors go to stderr with exit status 1.
-    func withHost(_ body: (LuaHost) throws -> Void,
+    func withHost(settings: [String]? = nil, _ body: (LuaHost) throws -> Void,
                   finally: (LuaHost, String?) -> Void = { _, _ in }) throws {
-        let host = try LuaHost(overrides: try overrides())
+        let settings = settings ?? self.settings
+        let host = try LuaHost(overrides: try Self.overrides(settings))
         do {
             try body(host)
             finally(host, nil)

@@ -139,6 +139,17 @@ public final class LuaHost {
         return out
     }
 
+    /// Whether `code` is the start of a longer chunk (an unfinished block or string), so a
+    /// prompt should read another line before running it.
+    public func needsMoreInput(_ code: String) -> Bool {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        if (try? load("return " + code, chunkName: "=stdin")) != nil { return false }
+        do { try load(code, chunkName: "=stdin") } catch let e as LuaScriptError { return e.message.hasSuffix("<eof>") }
+        catch { return false }
+        return false
+    }
+
     /// Runs a snippet as statements (no results), for tests and embedding.
     public func run(_ code: String, chunkName: String = "=(run)") throws {
         let base = lua_gettop(L)
@@ -149,7 +160,9 @@ public final class LuaHost {
 
     /// Makes this a recorded run: `lp.run` names the folder, and the Lua side of `lp` writes
     /// config.json, metrics.jsonl, output.log and report.md there.
-    public func startRun(folder: String, script: String, hash: String, settings: [String]) throws {
+    /// Cells cache their results under `cache` (read unless `fresh`).
+    public func startRun(folder: String, script: String, hash: String, settings: [String],
+                         cache: String? = nil, fresh: Bool = false) throws {
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
         lua_getglobal(L, "lp")
@@ -165,6 +178,9 @@ public final class LuaHost {
             lua_rawseti(L, -2, lua_Integer(i + 1))
         }
         lua_setfield(L, -2, "set")
+        if let cache { lua_pushstring(L, cache); lua_setfield(L, -2, "cache") }
+        lua_pushboolean(L, fresh ? 1 : 0)
+        lua_setfield(L, -2, "fresh")
         _ = try protectedCall(nargs: 1, base: base + 1)
     }
 
@@ -176,6 +192,13 @@ public final class LuaHost {
         lua_getfield(L, -1, "_finish_run")
         if let error { lua_pushstring(L, error) } else { lua_pushnil(L) }
         _ = try protectedCall(nargs: 1, base: base + 1)
+    }
+
+    /// While `body` runs, Ctrl-C stops the script at its next step with "interrupted (Ctrl-C)".
+    public func catchingInterrupts<T>(_ body: () throws -> T) rethrows -> T {
+        lp_catch_interrupts(L)
+        defer { lp_release_interrupts() }
+        return try body()
     }
 
     /// Whether the script read its `--set` values through `lp.config`.
@@ -202,7 +225,13 @@ public final class LuaHost {
             lua_setfield(L, -2, key)
         }
         let n = try protectedCall(nargs: 2, base: base)
-        guard n == 2 else { throw LuaScriptError(message: "lopper: prelude returned \(n) values") }
+        guard n == 3 else { throw LuaScriptError(message: "lopper: prelude returned \(n) values") }
+        // The cells prelude shares the first one's internals.
+        try load(LopperModule.cellsPrelude, chunkName: "=lopper.cells")
+        lp_insert(L, -2)
+        lua_getglobal(L, "lp")
+        lp_insert(L, -2)
+        try protectedCall(nargs: 2, base: base + 2)
         lua_rawsetp(L, lp_registryindex(), LuaHost.configStateKey)
         lua_rawsetp(L, lp_registryindex(), LuaHost.showKey)
     }

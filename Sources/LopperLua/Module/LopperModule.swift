@@ -47,6 +47,7 @@ public enum LopperModule {
         ModuleBindings.install(L)
         OptimBindings.install(L)
         PruneBindings.install(L)
+        RunBindings.install(L)
         setTable(L, "nn", ModuleBindings.constructors + [ModuleBindings.luaModule])
         setTable(L, "optim", OptimBindings.optimizers)
         setTable(L, "schedule", OptimBindings.schedules)

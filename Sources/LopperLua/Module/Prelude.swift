@@ -4,6 +4,12 @@ extension LopperModule {
     static let prelude = #"""
 local lp, overrides = ...
 local state = { read = false }
+-- Shared with the cells prelude: `capture` collects what a running cell prints and
+-- records (replayed when the cell is next a cache hit); `reads` the settings it reads.
+local internal = { capture = nil, reads = nil }
+local function note(kind, data)
+  if internal.capture then internal.capture[#internal.capture + 1] = { kind, data } end
+end
 
 -- Text chunks only: a crafted binary chunk can crash the VM, so load, loadfile, dofile
 -- and require refuse them as the host does for scripts.
@@ -85,14 +91,21 @@ local raw_print = print
 local logged, output, metrics = 0, nil, nil
 local clock0 = os.time()
 
-function print(...)
-  raw_print(...)
+-- A printed line: to the terminal, and to output.log in a run.
+local function emit(line)
+  raw_print(line)
   if output then
-    local parts = table.pack(...)
-    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
-    output:write(table.concat(parts, "\t", 1, parts.n), "\n")
+    output:write(line, "\n")
     output:flush()
   end
+end
+
+function print(...)
+  local parts = table.pack(...)
+  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  local line = table.concat(parts, "\t", 1, parts.n)
+  note("print", line)
+  emit(line)
 end
 
 -- Appends one JSON line to a file of the run folder (tables.jsonl, plots.jsonl).
@@ -125,6 +138,7 @@ function lp._start_run(info)
     script_hash = info.script_hash, lopper_version = info.lopper_version,
     started = info.started, settings = {}, set = info.set }) .. "\n")
   write_report("running")
+  if internal.on_start then internal.on_start(info) end
 end
 
 function lp._finish_run(err)
@@ -160,6 +174,7 @@ function lp.plot(spec)
       end
     end
   end
+  note("plot", spec)
   if lp.run then
     append_line("plots.jsonl", spec)
     write_report()
@@ -167,16 +182,21 @@ function lp.plot(spec)
 end
 
 -- The density per layer of a pruned network's masks, for the report's bar chart.
-local function note_masks(net)
+local function write_layers(layers)
+  note("layers", layers)
   if not lp.run then return end
+  write_atomically(lp.run.dir .. "/layers.json", json(layers) .. "\n")
+  write_report()
+end
+local function note_masks(net)
+  if not lp.run and not internal.capture then return end
   local ok, stats = pcall(lp.prune.stats, net)
   if not ok then return end
   local layers = {}
   for i, l in ipairs(stats.layers) do
     layers[i] = { name = l.name, params = l.params, nonzero = l.nonzero, density = l.density }
   end
-  write_atomically(lp.run.dir .. "/layers.json", json(layers) .. "\n")
-  write_report()
+  write_layers(layers)
 end
 local raw_prune, raw_apply = lp.prune.prune, lp.prune.apply
 lp.prune.prune = function(net, ...)
@@ -199,12 +219,31 @@ function lp.log(record)
   for k, v in pairs(record) do r[k] = v end
   if r.step == nil then r.step = logged end
   r.time = os.time() - clock0
+  note("log", r)
+  if lp._verbose() then io.stderr:write(json(r), "\n") end
   if metrics then
     metrics:write(json(r), "\n")
     metrics:flush()
     if os.time() - last_render >= 10 then write_report() end
   end
   return r
+end
+
+-- Plays back what a cached cell printed and recorded, as if it had run.
+function internal.replay(events)
+  for _, e in ipairs(events) do
+    local kind, data = e[1], e[2]
+    if kind == "print" then emit(data)
+    elseif kind == "log" then
+      logged = logged + 1
+      if metrics then metrics:write(json(data), "\n"); metrics:flush() end
+    elseif kind == "table" then if lp.run then append_line("tables.jsonl", data) end
+    elseif kind == "plot" then if lp.run then append_line("plots.jsonl", data) end
+    elseif kind == "layers" then write_layers(data)
+    end
+    note(kind, data)
+  end
+  if lp.run then write_report() end
 end
 
 -- lp.config(defaults): the script's settings, with `lopper run --set key=value` applied.
@@ -235,6 +274,20 @@ function lp.config(defaults)
     cfg[k] = v
   end
   state.config = cfg
+  -- Reads go through a proxy so that a cell's cache key covers the settings it reads.
+  local proxy = setmetatable({}, {
+    __index = function(_, k)
+      if internal.reads then internal.reads[k] = true end
+      return cfg[k]
+    end,
+    __newindex = function(_, k, v) cfg[k] = v end,
+    __pairs = function()
+      if internal.reads then for k in pairs(cfg) do internal.reads[k] = true end end
+      return next, cfg, nil
+    end,
+    __len = function() return #cfg end,
+  })
+  internal.config = cfg
   if lp.run then
     lp.run.config = cfg
     write_atomically(lp.run.dir .. "/config.json", json({
@@ -242,7 +295,7 @@ function lp.config(defaults)
       script_hash = lp.run.script_hash, lopper_version = lp.run.lopper_version,
       started = lp.run.started, settings = cfg, set = lp.run.set }) .. "\n")
   end
-  return cfg
+  return proxy
 end
 
 -- lp.no_grad(fn, ...): calls fn without recording gradients (optimizer steps, evaluation).
@@ -309,8 +362,10 @@ function lp.table(spec)
   end
   local text = table.concat(out, "\n")
   if spec.print ~= false then print(text .. "\n") end
+  local record = { title = spec.title or "", columns = grid[1], rows = { table.unpack(grid, 2) } }
+  note("table", record)
   if lp.run then
-    append_line("tables.jsonl", { title = spec.title or "", columns = grid[1], rows = { table.unpack(grid, 2) } })
+    append_line("tables.jsonl", record)
     write_report()
   end
   return text
@@ -324,6 +379,7 @@ local function show(chunk)
   return out
 end
 
-return show, state
+internal.json, internal.write_atomically, internal.keys_of = json, write_atomically, keys_of
+return show, state, internal
 """#
 }

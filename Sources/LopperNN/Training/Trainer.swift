@@ -49,6 +49,10 @@ public enum Trainer {
         let lossFn = loss ?? { try $0.crossEntropy($1) }
         var result = Result()
         let started = Date()
+        let perEpoch = dropLast ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+        let byEpochs = (epochs ?? Int.max / max(perEpoch, 1)) * perEpoch
+        let progress = ProgressLine("train", total: min(iterations ?? Int.max, byEpochs), unit: "samples")
+        defer { progress.finish() }
         net.train(true)
         var epoch = 0
         training: while epochs.map({ epoch < $0 }) ?? true {
@@ -73,6 +77,7 @@ public enum Trainer {
                 result.samples += x.shape[0]
                 result.lastLoss = value
                 sum += Double(value); count += 1; seen += x.shape[0]
+                progress.update(result.iterations, String(format: "loss %.4f", value), work: result.samples)
                 if let onStep, try !onStep(Step(iteration: optimizer.iteration, epoch: epoch, batch: batch, loss: value,
                                                 lr: optimizer.lr, samples: result.samples)) {
                     result.stoppedEarly = true

@@ -56,6 +56,12 @@ void **lp_new_object(lua_State *L, const void *key);
 // The pointer stored in the userdata at `idx` if its metatable is registered under `key`.
 void *lp_to_object(lua_State *L, int idx, const void *key);
 
+// Ctrl-C makes the running script raise "interrupted (Ctrl-C)" at its next Lua step;
+// native loops poll lp_interrupted() and stop at their next step boundary.
+void lp_catch_interrupts(lua_State *L);
+void lp_release_interrupts(void);
+int lp_interrupted(void);
+
 // Per-state pointer slot (LUA_EXTRASPACE) where the Swift host keeps itself.
 void **lp_host_slot(lua_State *L);
 

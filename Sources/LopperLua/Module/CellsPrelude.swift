@@ -1,0 +1,232 @@
+extension LopperModule {
+    /// Cached cells (`lp.cell`), written in Lua: run after the main prelude with (lp, internal).
+    static let cellsPrelude = #"""
+local lp, internal = ...
+local json, write_atomically = internal.json, internal.write_atomically
+
+-- How each module was built (its constructor call as Lua text), so that a cached module
+-- can be built again and its state loaded into it.
+local built = setmetatable({}, { __mode = "k" })
+
+local function kind_of(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__name") or type(v)
+end
+
+-- Lua text for a value; tensors and modules go to `out` and appear as T(i) and N(i, …).
+-- `out` = nil encodes a constructor's arguments, where modules appear as their own call.
+local function encode(v, out, seen)
+  local t = type(v)
+  if t == "nil" or t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if math.type(v) == "integer" then
+      return v == math.mininteger and "math.mininteger" or string.format("%d", v)
+    end
+    if v ~= v then return "(0/0)" elseif v == math.huge then return "(1/0)" elseif v == -math.huge then return "(-1/0)" end
+    return string.format("%a", v)
+  end
+  if t == "string" then return string.format("%q", v) end
+  local kind = kind_of(v)
+  if kind == "lopper.Module" then
+    local call = built[v]
+    if not call then error("a module that lp.nn or lp.models did not build (a part of one?)", 0) end
+    if not out then return call end
+    out.modules[#out.modules + 1] = v
+    return string.format("N(%d, %s, %s)", #out.modules, call, tostring(v:is_training()))
+  end
+  if kind == "lopper.Tensor" and out then
+    out.tensors[#out.tensors + 1] = v
+    return "T(" .. #out.tensors .. ")"
+  end
+  if kind == "lopper.Masks" and out then
+    local parts = {}
+    for name, m in pairs(v:to_table()) do
+      out.tensors[#out.tensors + 1] = m
+      parts[#parts + 1] = string.format("[%q] = T(%d)", name, #out.tensors)
+    end
+    return "M{" .. table.concat(parts, ", ") .. "}"
+  end
+  if t == "table" and getmetatable(v) == nil then
+    seen = seen or {}
+    if seen[v] then error("a table that contains itself", 0) end
+    seen[v] = true
+    local parts = {}
+    for k, x in pairs(v) do
+      if type(k) ~= "string" and type(k) ~= "number" then error("a table with a " .. type(k) .. " key", 0) end
+      parts[#parts + 1] = "[" .. encode(k, out, seen) .. "] = " .. encode(x, out, seen)
+    end
+    seen[v] = nil
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  error("a " .. kind, 0)
+end
+
+-- Constructors of lp.nn and lp.models remember their calls.
+for _, lib in ipairs({ "nn", "models" }) do
+  for name, construct in pairs(lp[lib]) do
+    if type(construct) == "function" and name ~= "module" then
+      lp[lib][name] = function(...)
+        local m = construct(...)
+        if kind_of(m) == "lopper.Module" then
+          local args = table.pack(...)
+          local ok, text = pcall(function()
+            local parts = {}
+            for i = 1, args.n do parts[i] = encode(args[i]) end
+            return string.format("C(%q, %q%s)", lib, name, args.n > 0 and ", " .. table.concat(parts, ", ") or "")
+          end)
+          if ok then built[m] = text end
+        end
+        return m
+      end
+    end
+  end
+end
+
+-- The run's cache: <runs-dir>/.cache/<key>/ (cell.lua, tensors, modules, random state).
+local cache, fresh, log_file = nil, false, nil
+local chain, names, running = "lopper " .. lp.version, {}, nil
+
+function internal.on_start(info)
+  cache, fresh = info.cache, info.fresh
+  if cache then lp._mkdir(cache) end
+  log_file = info.dir .. "/cells.jsonl"
+end
+
+-- What a cell's code is: the bytecode of its function and of the Lua functions it calls
+-- through upvalues, and the values of its number, string and boolean upvalues.
+local function code_of(fn, parts, seen)
+  if seen[fn] then return end
+  seen[fn] = true
+  local ok, dump = pcall(string.dump, fn, true)
+  if ok then parts[#parts + 1] = dump end
+  for i = 1, 255 do
+    local name, v = debug.getupvalue(fn, i)
+    if not name then break end
+    local t = type(v)
+    if t == "number" or t == "string" or t == "boolean" then
+      parts[#parts + 1] = name .. "=" .. encode(v)
+    elseif t == "function" then
+      code_of(v, parts, seen)
+    end
+  end
+end
+
+-- The key of a cell once its settings are known: the code key and each setting's value.
+local function full_key(base, keys)
+  local parts = { base }
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. json(internal.config and internal.config[k]) end
+  return lp._hash(table.concat(parts, "\n"))
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- Restores a cache entry: returns the cell's results (packed) and its events.
+local function restore(dir)
+  local text = read_file(dir .. "/cell.lua")
+  if not text then error("its file cell.lua is missing", 0) end
+  local tensors = lp._exists(dir .. "/tensors.safetensors") and lp.load(dir .. "/tensors.safetensors") or {}
+  local env = {
+    math = math,
+    T = function(i) return assert(tensors["t" .. i], "tensor " .. i .. " is missing") end,
+    M = function(t) return lp.masks(t) end,
+    C = function(lib, name, ...) return lp[lib][name](...) end,
+    N = function(i, net, training)
+      lp.checkpoint.load(dir .. "/module" .. i .. ".safetensors", { net = net, rng = false })
+      if training then net:train() else net:eval() end
+      return net
+    end,
+  }
+  local chunk, err = load(text, "=cache", "t", env)
+  if not chunk then error("cell.lua does not load: " .. err, 0) end
+  local entry = chunk()
+  lp.checkpoint.load(dir .. "/rng.safetensors", { rng = true })
+  return entry
+end
+
+-- Writes a cache entry through a temporary folder and a rename: never half an entry.
+local function store(dir, name, results, events, seconds)
+  local out = { tensors = {}, modules = {} }
+  local ok, text = pcall(encode, { results = results, events = events, name = name, seconds = seconds }, out)
+  if not ok then
+    error(string.format("cell '%s': cannot cache %s among its results: a cell returns numbers, strings, booleans, " ..
+      "tensors, masks, modules built by lp.nn or lp.models, and tables of these", name, text), 0)
+  end
+  local tmp = dir .. ".tmp" .. math.random(1 << 30)
+  lp._mkdir(tmp)
+  local named = {}
+  for i, t in ipairs(out.tensors) do named["t" .. i] = t end
+  if #out.tensors > 0 then lp.save(tmp .. "/tensors.safetensors", named) end
+  for i, m in ipairs(out.modules) do lp.checkpoint.save(tmp .. "/module" .. i .. ".safetensors", { net = m, rng = false }) end
+  lp.checkpoint.save(tmp .. "/rng.safetensors", { rng = true })
+  write_atomically(tmp .. "/cell.lua", "return " .. text .. "\n")
+  if not os.rename(tmp, dir) then lp._remove_tree(tmp) end   -- another run stored it first
+end
+
+-- One line per finished cell in the run folder (what --resume checks).
+local function note_cell(name, key, hit, seconds)
+  if not log_file then return end
+  local f = assert(io.open(log_file, "a"))
+  f:write(json({ name = name, key = key, cached = hit, seconds = seconds }), "\n")
+  f:close()
+end
+
+-- lp.cell(name, fn): runs fn() and returns its results, or takes them from the cache
+-- when a cell of the same name, code, settings read and preceding cells ran before.
+function lp.cell(name, fn)
+  if type(name) ~= "string" then error("cell: expected a name (string) first, got " .. type(name), 2) end
+  if type(fn) ~= "function" then error("cell: expected a function after the name, got " .. type(fn), 2) end
+  if running then error(string.format("cell: '%s' starts inside cell '%s'; cells do not nest", name, running), 2) end
+  if names[name] then error(string.format("cell: the name '%s' is used twice; give each cell its own (add the round or seed)", name), 2) end
+  names[name] = true
+  local parts = { chain, name }
+  code_of(fn, parts, {})
+  local base = lp._hash(table.concat(parts, "\n"))
+  local index = cache and cache .. "/" .. base .. ".reads"
+  if cache and not fresh then
+    local keys = read_file(index)
+    if keys then
+      local list = {}
+      for k in keys:gmatch("[^\n]+") do list[#list + 1] = k end
+      local key = full_key(base, list)
+      local dir = cache .. "/" .. key
+      if lp._exists(dir) then
+        local ok, entry = pcall(restore, dir)
+        if not ok then
+          error(string.format("cell '%s': the cache entry %s is unreadable (%s); run again with --fresh", name, dir, tostring(entry)), 2)
+        end
+        internal.replay(entry.events)
+        io.stderr:write(string.format("cell '%s': cached (%.1f s saved)\n", name, entry.seconds))
+        chain = key
+        note_cell(name, key, true, 0)
+        return table.unpack(entry.results, 1, entry.results.n)
+      end
+    end
+  end
+  running, internal.reads, internal.capture = name, {}, {}
+  local started = lp._now()
+  local results = table.pack(pcall(fn))
+  local reads, events = internal.reads, internal.capture
+  running, internal.reads, internal.capture = nil, nil, nil
+  if not results[1] then error(results[2], 0) end
+  local seconds = lp._now() - started
+  local keys = {}
+  for k in pairs(reads) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local key = full_key(base, keys)
+  local packed = table.pack(table.unpack(results, 2, results.n))
+  if cache then
+    store(cache .. "/" .. key, name, packed, events, seconds)
+    write_atomically(index, table.concat(keys, "\n") .. "\n")
+  end
+  chain = key
+  note_cell(name, key, false, seconds)
+  return table.unpack(packed, 1, packed.n)
+end
+"""#
+}
