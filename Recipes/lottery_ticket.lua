@@ -26,36 +26,51 @@ local function fit(net, opt, steps)
   return 100 * lp.evaluate(net, test).accuracy
 end
 
+-- Each round is a cell: re-running with more rounds or seeds re-uses the rounds already
+-- trained, and a stopped run resumes from its last finished round (lopper run --resume).
 local rows, t0 = {}, os.time()
 for seed = 1, cfg.seeds do
-  lp.manual_seed(seed)
-  local net = lp.models.build(cfg.model, {init = cfg.init})
-  local names = lp.prune.prunable(net)
-  local opt = lp.optim.Adam(net, {lr = cfg.lr})
-  fit(net, opt, cfg.rewind_to)                        -- reach step k (nothing when k = 0)
-  local rewind_point = lp.prune.snapshot(net, opt)
+  -- The weights every round rewinds to: θ₀, or θ_k after k steps (a fresh optimizer
+  -- each round, as in OpenLTH).
+  local theta = lp.cell("seed " .. seed .. " rewind point", function()
+    lp.manual_seed(seed)
+    local net = lp.models.build(cfg.model, {init = cfg.init})
+    fit(net, lp.optim.Adam(net, {lr = cfg.lr}), cfg.rewind_to)
+    return net
+  end)
+  local masks                                         -- none: the dense first round
   for round = 0, cfg.rounds do
-    local density = lp.prune.masks(net):density()
-    lp.manual_seed(100 * seed + round)                -- batch order: the same with or without the control
-    local acc = fit(net, opt, cfg.iterations - cfg.rewind_to)
-    local control
-    if cfg.reinit and round > 0 then                  -- same masks, fresh random weights
-      lp.manual_seed(1000 * seed + round)
-      local fresh = lp.models.build(cfg.model, {init = cfg.reinit_init ~= "" and cfg.reinit_init or cfg.init})
-      lp.prune.masks(net):apply(fresh)
-      control = fit(fresh, lp.optim.Adam(fresh, {lr = cfg.lr}), cfg.iterations)
-    end
-    local row = rows[round + 1] or {remaining = 100 * density, ticket = 0, reinit = control and 0 or nil}
-    row.ticket = row.ticket + acc / cfg.seeds
-    if control then row.reinit = row.reinit + control / cfg.seeds end
+    local last = round == cfg.rounds                  -- read here: more rounds re-use the cells before
+    local r = lp.cell(string.format("seed %d round %d", seed, round), function()
+      local net = lp.models.build(cfg.model, {init = cfg.init})
+      net:load_state_dict(theta:state_dict())
+      if masks then lp.prune.apply(net, masks) end
+      local density = lp.prune.masks(net):density()
+      lp.manual_seed(100 * seed + round)              -- batch order: the same with or without the control
+      local acc = fit(net, lp.optim.Adam(net, {lr = cfg.lr}), cfg.iterations - cfg.rewind_to)
+      lp.log{seed = seed, round = round, remaining = 100 * density, accuracy = acc, arm = "rewind"}
+      local control
+      if cfg.reinit and round > 0 then                -- same masks, fresh random weights
+        lp.manual_seed(1000 * seed + round)
+        local fresh = lp.models.build(cfg.model, {init = cfg.reinit_init ~= "" and cfg.reinit_init or cfg.init})
+        lp.prune.apply(fresh, masks)
+        control = fit(fresh, lp.optim.Adam(fresh, {lr = cfg.lr}), cfg.iterations)
+        lp.log{seed = seed, round = round, remaining = 100 * density, accuracy = control, arm = "reinit"}
+      end
+      print(string.format("seed %d round %2d  %6.2f%% remaining  ticket %.2f%%%s", seed, round, 100 * density, acc,
+        control and string.format("  reinit %.2f%%", control) or ""))
+      if not last then
+        local names = lp.prune.prunable(net)
+        lp.prune.prune(net, {score = "magnitude", amount = cfg.rate, scope = "layer",
+                             overrides = {[names[#names]] = cfg.output_rate}})
+      end
+      return {density = density, acc = acc, control = control, masks = lp.prune.masks(net)}
+    end)
+    masks = r.masks
+    local row = rows[round + 1] or {remaining = 100 * r.density, ticket = 0, reinit = r.control and 0 or nil}
+    row.ticket = row.ticket + r.acc / cfg.seeds
+    if r.control then row.reinit = row.reinit + r.control / cfg.seeds end
     rows[round + 1] = row
-    print(string.format("seed %d round %2d  %6.2f%% remaining  ticket %.2f%%%s", seed, round, 100 * density, acc,
-      control and string.format("  reinit %.2f%%", control) or ""))
-    if round < cfg.rounds then
-      lp.prune.prune(net, {score = "magnitude", amount = cfg.rate, scope = "layer",
-                           overrides = {[names[#names]] = cfg.output_rate}})
-      lp.prune.rewind(net, rewind_point, opt)         -- weights and optimizer back; masks stay
-    end
   end
 end
 

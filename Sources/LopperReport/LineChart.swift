@@ -18,6 +18,8 @@ public struct LineChart {
     public var yLabel: String
     public var logX = false
     public var logY = false
+    /// Larger x to the left (remaining weights fall as pruning goes on).
+    public var reverseX = false
     public var series: [Series]
 
     public init(title: String, xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false, series: [Series]) {
@@ -40,7 +42,7 @@ public struct LineChart {
         guard !xs.isEmpty else { return out + "<text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" text-anchor=\"middle\">no data</text></svg>" }
         let xAxis = Axis(values: xs, log: logX, length: plotWidth)
         let yAxis = Axis(values: ys.filter { ok($0, log: logY) }, log: logY, length: plotHeight)
-        let px = { (x: Double) in left + xAxis.position(x) }
+        let px = { [reverseX] (x: Double) in reverseX ? left + plotWidth - xAxis.position(x) : left + xAxis.position(x) }
         let py = { (y: Double) in top + plotHeight - yAxis.position(y) }
         out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>"
         for t in xAxis.ticks {

@@ -7,8 +7,8 @@ public struct ReportCharts {
 
     public init(runs: [RunRecord]) { self.runs = runs }
 
-    /// Keys that stamp a record rather than measure something.
-    static let stamps: Set<String> = ["step", "time", "seed"]
+    /// Keys that stamp or count rather than measure something.
+    static let stamps: Set<String> = ["step", "time", "seed", "round", "epoch", "iteration"]
 
     /// A record's series: its text fields ("arm = reinit"), or "" if it has none.
     static func label(_ r: [String: JSONValue]) -> String {
@@ -40,8 +40,10 @@ public struct ReportCharts {
                 guard let x = Self.remaining(r, fraction: fraction), let y = r[key]?.number else { return nil }
                 return (x, y)
             }
-            return LineChart(title: "\(key) vs remaining weights", xLabel: "remaining weights %", yLabel: key,
-                             logX: true, series: series)
+            var chart = LineChart(title: "\(key) vs remaining weights", xLabel: "remaining weights %", yLabel: key,
+                                  logX: true, series: series)
+            chart.reverseX = true
+            return chart
         }
     }
 
