@@ -59,4 +59,28 @@ final class RunFolderTests: CLITestCase {
         XCTAssertTrue(r.out.contains("  reinit_init = \"\"         initialiser of the control"), r.out)
         XCTAssertTrue(r.out.contains("--runs-dir"), r.out)
     }
+
+    func testReportOverlaysRuns() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = try script("""
+        local cfg = lp.config{seed = 1}
+        for r = 0, 2 do lp.log{remaining = 100 * 0.8 ^ r, accuracy = 80 + r + cfg.seed, arm = "rewind"} end
+        """)
+        for seed in 1...3 { XCTAssertEqual(try lopper("run", path, "--runs-dir", root, "--name", "s\(seed)", "--set", "seed=\(seed)").status, 0) }
+        let out = root + "/overlay.html"
+        let r = try lopper("report", root + "/s1", root + "/s2", root + "/s3", "--output", out)
+        XCTAssertEqual(r.status, 0, r.err)
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(html.contains("rewind, mean of 3 runs") && html.contains("<polygon"), "mean and spread of three seeds")
+        XCTAssertTrue(html.contains("<th>s1</th><th>s2</th><th>s3</th>"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/overlay.md"))
+        // One run is rendered again in place; a folder that is not a run is an error.
+        try FileManager.default.removeItem(atPath: root + "/s1/report.html")
+        XCTAssertEqual(try lopper("report", root + "/s1").status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/s1/report.html"))
+        let bad = try lopper("report", root)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.err.contains("is not a run folder: it has no config.json"), bad.err)
+    }
 }

@@ -88,13 +88,14 @@ local chain, names, running = "lopper " .. lp.version, {}, nil
 
 function internal.on_start(info)
   cache, fresh = info.cache, info.fresh
-  if cache then lp._mkdir(cache) end
   log_file = info.dir .. "/cells.jsonl"
 end
 
 -- What a cell's code is: the bytecode of its function and of the Lua functions it calls
--- through upvalues, and the values of its number, string and boolean upvalues.
-local function code_of(fn, parts, seen)
+-- through upvalues, and the values of its number, string and boolean upvalues. Modules
+-- and tensors it reaches through upvalues go to `touched`: the cell may change them, so
+-- their state after it is cached too and restored on a hit.
+local function code_of(fn, parts, seen, touched)
   if seen[fn] then return end
   seen[fn] = true
   local ok, dump = pcall(string.dump, fn, true)
@@ -106,7 +107,10 @@ local function code_of(fn, parts, seen)
     if t == "number" or t == "string" or t == "boolean" then
       parts[#parts + 1] = name .. "=" .. encode(v)
     elseif t == "function" then
-      code_of(v, parts, seen)
+      code_of(v, parts, seen, touched)
+    elseif not seen[v] and (kind_of(v) == "lopper.Module" or kind_of(v) == "lopper.Tensor") then
+      seen[v] = true
+      touched[#touched + 1] = v
     end
   end
 end
@@ -126,8 +130,9 @@ local function read_file(path)
   return text
 end
 
--- Restores a cache entry: returns the cell's results (packed) and its events.
-local function restore(dir)
+-- Restores a cache entry into `touched` (their state after the cell); returns the entry
+-- (results, packed, and events).
+local function restore(dir, touched)
   local text = read_file(dir .. "/cell.lua")
   if not text then error("its file cell.lua is missing", 0) end
   local tensors = lp._exists(dir .. "/tensors.safetensors") and lp.load(dir .. "/tensors.safetensors") or {}
@@ -145,24 +150,41 @@ local function restore(dir)
   local chunk, err = load(text, "=cache", "t", env)
   if not chunk then error("cell.lua does not load: " .. err, 0) end
   local entry = chunk()
+  if #entry.touched ~= #touched then error("it holds " .. #entry.touched .. " changed objects, the cell reaches " .. #touched, 0) end
+  for i, v in ipairs(touched) do
+    local saved = entry.touched[i]
+    if kind_of(v) == "lopper.Module" then
+      lp.checkpoint.load(dir .. "/touched" .. i .. ".safetensors", { net = v, rng = false })
+      if saved.training then v:train() else v:eval() end
+    else
+      lp.no_grad(function() v[{}] = assert(tensors["u" .. i], "tensor u" .. i .. " is missing") end)
+    end
+  end
   lp.checkpoint.load(dir .. "/rng.safetensors", { rng = true })
   return entry
 end
 
 -- Writes a cache entry through a temporary folder and a rename: never half an entry.
-local function store(dir, name, results, events, seconds)
+local function store(dir, name, results, events, seconds, touched)
   local out = { tensors = {}, modules = {} }
-  local ok, text = pcall(encode, { results = results, events = events, name = name, seconds = seconds }, out)
+  local changed, named = {}, {}
+  for i, v in ipairs(touched) do
+    if kind_of(v) == "lopper.Module" then changed[i] = { training = v:is_training() }
+    else changed[i] = {}; named["u" .. i] = v end
+  end
+  local ok, text = pcall(encode, { results = results, events = events, name = name, seconds = seconds, touched = changed }, out)
   if not ok then
     error(string.format("cell '%s': cannot cache %s among its results: a cell returns numbers, strings, booleans, " ..
       "tensors, masks, modules built by lp.nn or lp.models, and tables of these", name, text), 0)
   end
   local tmp = dir .. ".tmp" .. math.random(1 << 30)
   lp._mkdir(tmp)
-  local named = {}
   for i, t in ipairs(out.tensors) do named["t" .. i] = t end
-  if #out.tensors > 0 then lp.save(tmp .. "/tensors.safetensors", named) end
+  if next(named) then lp.save(tmp .. "/tensors.safetensors", named) end
   for i, m in ipairs(out.modules) do lp.checkpoint.save(tmp .. "/module" .. i .. ".safetensors", { net = m, rng = false }) end
+  for i, v in ipairs(touched) do
+    if kind_of(v) == "lopper.Module" then lp.checkpoint.save(tmp .. "/touched" .. i .. ".safetensors", { net = v, rng = false }) end
+  end
   lp.checkpoint.save(tmp .. "/rng.safetensors", { rng = true })
   write_atomically(tmp .. "/cell.lua", "return " .. text .. "\n")
   if not os.rename(tmp, dir) then lp._remove_tree(tmp) end   -- another run stored it first
@@ -177,15 +199,17 @@ local function note_cell(name, key, hit, seconds)
 end
 
 -- lp.cell(name, fn): runs fn() and returns its results, or takes them from the cache
--- when a cell of the same name, code, settings read and preceding cells ran before.
+-- when a cell of the same name, code, settings read and preceding cells ran before. A hit
+-- also restores the modules and tensors the cell reaches through upvalues, the random
+-- state, and replays what the cell printed and logged.
 function lp.cell(name, fn)
   if type(name) ~= "string" then error("cell: expected a name (string) first, got " .. type(name), 2) end
   if type(fn) ~= "function" then error("cell: expected a function after the name, got " .. type(fn), 2) end
   if running then error(string.format("cell: '%s' starts inside cell '%s'; cells do not nest", name, running), 2) end
   if names[name] then error(string.format("cell: the name '%s' is used twice; give each cell its own (add the round or seed)", name), 2) end
   names[name] = true
-  local parts = { chain, name }
-  code_of(fn, parts, {})
+  local parts, touched = { chain, name }, {}
+  code_of(fn, parts, {}, touched)
   local base = lp._hash(table.concat(parts, "\n"))
   local index = cache and cache .. "/" .. base .. ".reads"
   if cache and not fresh then
@@ -196,7 +220,7 @@ function lp.cell(name, fn)
       local key = full_key(base, list)
       local dir = cache .. "/" .. key
       if lp._exists(dir) then
-        local ok, entry = pcall(restore, dir)
+        local ok, entry = pcall(restore, dir, touched)
         if not ok then
           error(string.format("cell '%s': the cache entry %s is unreadable (%s); run again with --fresh", name, dir, tostring(entry)), 2)
         end
@@ -221,7 +245,7 @@ function lp.cell(name, fn)
   local key = full_key(base, keys)
   local packed = table.pack(table.unpack(results, 2, results.n))
   if cache then
-    store(cache .. "/" .. key, name, packed, events, seconds)
+    store(cache .. "/" .. key, name, packed, events, seconds, touched)
     write_atomically(index, table.concat(keys, "\n") .. "\n")
   end
   chain = key
