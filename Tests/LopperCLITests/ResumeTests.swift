@@ -83,6 +83,24 @@ final class ResumeTests: CLITestCase {
         XCTAssertTrue(try String(contentsOfFile: runsDir + "/stopped/output.log", encoding: .utf8).contains("interrupted (Ctrl-C)"))
     }
 
+    func testCtrlCStopsNativeTrainingAtAStep() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist not installed")
+        let path = try script("""
+        local net = lp.models.lenet_300_100()
+        local data = lp.data.fashion_mnist{}
+        lp.cell("ready", function() return 1 end)
+        lp.train{net = net, data = data, optimizer = lp.optim.SGD(net, {lr = 0.1}), iterations = 10000000}
+        """)
+        let p = try start([path, "--name", "training"])
+        try wait(for: runsDir + "/training/cells.jsonl", lines: 1)
+        usleep(300_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let log = try String(contentsOfFile: runsDir + "/training/output.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("interrupted (Ctrl-C)") && log.contains("lopper.train"), log)
+    }
+
     func testResumeErrorsNameWhatIsWrong() throws {
         let missing = try lopper("run", "--resume", runsDir + "/nothing-here")
         XCTAssertTrue(missing.err.contains("no run folder"), missing.err)
