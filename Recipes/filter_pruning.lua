@@ -33,6 +33,7 @@ for _, score in ipairs{"l1", "random"} do
   lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch, iterations = cfg.finetune}
   local stats = lp.prune.stats(net)
   rows[#rows + 1] = {score .. " filters", string.format("%.2f", pruned), 100 * stats.macs_kept / stats.macs, stats.macs_kept, accuracy(net)}
+  lp.log{score = score, macs_kept = rows[#rows][3], accuracy = rows[#rows][5], before_finetuning = pruned}
 end
 lp.table{title = string.format("%s: %d%% of each conv layer's filters removed, %d fine-tuning steps", cfg.model,
                                math.floor(100 * cfg.rate + 0.5), cfg.finetune),

@@ -30,6 +30,7 @@ for _, pruned in ipairs{false, true} do
       local target = pruned and sparsity(s.iteration)
       if target then
         lp.prune.prune(net, {score = "magnitude", scope = "layer", density = 1 - target})
+        if (s.iteration - cfg.start) % cfg.every == 0 then lp.log{sparsity = 100 * target, loss = s.loss} end
         if (s.iteration - cfg.start) % (5 * cfg.every) == 0 then
           print(string.format("step %5d  sparsity %.3f  loss %.4f", s.iteration, target, s.loss))
         end

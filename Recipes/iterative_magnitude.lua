@@ -31,6 +31,7 @@ for round = 1, cfg.rounds do
   lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, iterations = cfg.finetune}
   local stats = lp.prune.stats(net)
   rows[#rows + 1] = {round, 100 * stats.density, accuracy(net)}
+  lp.log{round = round, remaining = rows[#rows][2], accuracy = rows[#rows][3]}
   for _, l in ipairs(stats.layers) do rows[#rows][#rows[#rows] + 1] = 100 * l.density end
 end
 local columns = {"round", "remaining %", "test acc %"}

@@ -40,7 +40,7 @@ for seed = 1, cfg.seeds do
   end)
   local masks                                         -- none: the dense first round
   for round = 0, cfg.rounds do
-    local last = round == cfg.rounds                  -- read here: more rounds re-use the cells before
+    local last = round == cfg.rounds                  -- read out here: more rounds re-use earlier cells
     local r = lp.cell(string.format("seed %d round %d", seed, round), function()
       local net = lp.models.build(cfg.model, {init = cfg.init})
       net:load_state_dict(theta:state_dict())
@@ -67,18 +67,13 @@ for seed = 1, cfg.seeds do
       return {density = density, acc = acc, control = control, masks = lp.prune.masks(net)}
     end)
     masks = r.masks
-    local row = rows[round + 1] or {remaining = 100 * r.density, ticket = 0, reinit = r.control and 0 or nil}
-    row.ticket = row.ticket + r.acc / cfg.seeds
-    if r.control then row.reinit = row.reinit + r.control / cfg.seeds end
+    local row = rows[round + 1] or {100 * r.density, 0, r.control and 0 or nil}   -- means over seeds
+    row[2] = row[2] + r.acc / cfg.seeds
+    if r.control then row[3] = row[3] + r.control / cfg.seeds end
     rows[round + 1] = row
   end
 end
 
 lp.table{title = string.format("%s, %d steps a round, rewind to step %d, mean of %d seed(s), %d s:",
                                cfg.model, cfg.iterations, cfg.rewind_to, cfg.seeds, os.time() - t0),
-         columns = {"remaining %", "ticket acc %", "reinit acc %"}, format = "%.2f",
-         rows = (function()
-           local out = {}
-           for i, r in ipairs(rows) do out[i] = {r.remaining, r.ticket, r.reinit} end
-           return out
-         end)()}
+         columns = {"remaining %", "ticket acc %", "reinit acc %"}, format = "%.2f", rows = rows}

@@ -43,6 +43,7 @@ for m, method in ipairs(methods) do
     fit(net, opt, cfg.budget)
     rows[round] = rows[round] or {100 * lp.prune.masks(net):density()}
     rows[round][m + 1] = accuracy(net)
+    lp.log{method = method[1], round = round, remaining = rows[round][1], accuracy = rows[round][m + 1]}
     print(string.format("%-16s round %d: %.2f%%", method[1], round, rows[round][m + 1]))
   end
 end

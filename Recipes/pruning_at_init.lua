@@ -19,30 +19,37 @@ local train = lp.data.fashion_mnist{}
 local test = lp.data.fashion_mnist{split = "test"}
 
 local rows, critical = {}, {}
-for a = 0, math.floor(cfg.max_alpha / cfg.step + 0.5) do
+local levels = math.floor(cfg.max_alpha / cfg.step + 0.5)
+local sweep = lp.progress("sweep", (levels + 1) * #cfg.methods)
+for a = 0, levels do
   local alpha = a * cfg.step
   local row = {string.format("10^%.2f", alpha)}
   for m, method in ipairs(cfg.methods) do
-    lp.manual_seed(cfg.seed)                       -- the same initial weights for every method
-    local net = lp.models.build(cfg.model, {width = cfg.width})
-    local report = lp.prune.prune(net, {score = method, density = 10 ^ -alpha, data = train,
-      iterations = method == "synflow" and cfg.synflow_rounds or 1})
-    local collapsed = #report.collapsed > 0 or report.connected == false
-    if not collapsed then critical[method] = alpha end
-    local acc = "collapsed"
-    if not collapsed and cfg.iterations > 0 then
-      lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch,
-               iterations = cfg.iterations}
-      acc = string.format("%.2f", 100 * lp.evaluate(net, test).accuracy)
-    elseif not collapsed then
-      acc = "ok"
-    end
-    row[m + 1] = acc
-    print(string.format("α = %.2f  %-9s density %.5f  %s%s", alpha, method, report.density, acc,
-      collapsed and ("  (" .. (#report.collapsed > 0 and table.concat(report.collapsed, ", ") or "no path") .. ")") or ""))
+    -- A cell per method and compression: a re-run with more methods or α re-uses the rest.
+    local r = lp.cell(string.format("%s at 10^%.2f", method, alpha), function()
+      lp.manual_seed(cfg.seed)                     -- the same initial weights for every method
+      local net = lp.models.build(cfg.model, {width = cfg.width})
+      local report = lp.prune.prune(net, {score = method, density = 10 ^ -alpha, data = train,
+        iterations = method == "synflow" and cfg.synflow_rounds or 1})
+      local r = {collapsed = #report.collapsed > 0 or report.connected == false, density = report.density,
+                 why = #report.collapsed > 0 and table.concat(report.collapsed, ", ") or "no path"}
+      if not r.collapsed and cfg.iterations > 0 then
+        lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch,
+                 iterations = cfg.iterations}
+        r.acc = 100 * lp.evaluate(net, test).accuracy
+        lp.log{method = method, remaining = 100 * report.density, accuracy = r.acc}
+      end
+      print(string.format("α = %.2f  %-9s density %.5f  %s%s", alpha, method, r.density,
+        r.collapsed and "collapsed" or r.acc and string.format("%.2f", r.acc) or "ok", r.collapsed and "  (" .. r.why .. ")" or ""))
+      return r
+    end)
+    sweep:update(a * #cfg.methods + m, method .. " at 10^" .. alpha)
+    if not r.collapsed then critical[method] = alpha end
+    row[m + 1] = r.collapsed and "collapsed" or r.acc and string.format("%.2f", r.acc) or "ok"
   end
   rows[#rows + 1] = row
 end
+sweep:finish()
 local columns = {"compression"}
 for _, m in ipairs(cfg.methods) do columns[#columns + 1] = m end
 lp.table{title = string.format("%s (width %g): test accuracy after %d steps, by compression", cfg.model, cfg.width, cfg.iterations),
