@@ -186,7 +186,7 @@ local function write_layers(layers)
   note("layers", layers)
   if not lp.run then return end
   write_atomically(lp.run.dir .. "/layers.json", json(layers) .. "\n")
-  write_report()
+  if os.time() - last_render >= 10 then write_report() end   -- pruning may run every few steps
 end
 local function note_masks(net)
   if not lp.run and not internal.capture then return end
