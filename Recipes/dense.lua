@@ -24,21 +24,25 @@ local test = lp.data.fashion_mnist{split = "test"}
 
 local results = {}
 for seed = 1, cfg.seeds do
-  lp.manual_seed(seed)
-  local net = lp.models.build(cfg.model)
-  local opt = cfg.optimizer == "sgd" and lp.optim.SGD(net, {lr = lr, momentum = cfg.momentum})
-                                      or lp.optim.Adam(net, {lr = lr})
-  local run = lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, epochs = cfg.epochs,
-    iterations = cfg.iterations > 0 and cfg.iterations or nil,
-    on_epoch = function(e)
-      local line = string.format("seed %d  epoch %2d  loss %.4f  %6.0f samples/s", seed, e.epoch, e.mean_loss, e.samples / e.seconds)
-      if val then line = line .. string.format("  val %.2f%%", 100 * lp.evaluate(net, val).accuracy) end
-      print(line)
-    end}
-  local score = lp.evaluate(net, test)
-  results[#results + 1] = score.accuracy
-  print(string.format("seed %d: test accuracy %.2f%%, loss %.4f (%.1f s, %.0f samples/s)",
-    seed, 100 * score.accuracy, score.loss, run.seconds, run.samples / run.seconds))
+  -- One cell per seed: adding seeds re-uses the ones already trained.
+  results[seed] = lp.cell("seed " .. seed, function()
+    lp.manual_seed(seed)
+    local net = lp.models.build(cfg.model)
+    local opt = cfg.optimizer == "sgd" and lp.optim.SGD(net, {lr = lr, momentum = cfg.momentum})
+                                        or lp.optim.Adam(net, {lr = lr})
+    local run = lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, epochs = cfg.epochs,
+      iterations = cfg.iterations > 0 and cfg.iterations or nil,
+      on_epoch = function(e)
+        local v = val and 100 * lp.evaluate(net, val).accuracy
+        lp.log{seed = seed, epoch = e.epoch, loss = e.mean_loss, val_accuracy = v}
+        print(string.format("seed %d  epoch %2d  loss %.4f  %6.0f samples/s%s", seed, e.epoch, e.mean_loss,
+          e.samples / e.seconds, v and string.format("  val %.2f%%", v) or ""))
+      end}
+    local score = lp.evaluate(net, test)
+    print(string.format("seed %d: test accuracy %.2f%%, loss %.4f (%.1f s, %.0f samples/s)",
+      seed, 100 * score.accuracy, score.loss, run.seconds, run.samples / run.seconds))
+    return score.accuracy
+  end)
 end
 
 local sum = 0
