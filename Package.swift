@@ -25,7 +25,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        // No pkgConfig: readline.pc's -D flags only draw SwiftPM warnings; the headers are in /usr/include.
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         // Wrappers for Lua's macros and the one place that raises Lua errors.
         .target(name: "LuaShim", dependencies: ["CLua"]),
         // Fused numeric loops in C, where Swift's code generation falls short.

@@ -16,14 +16,26 @@ local cfg = lp.config{
   reinit = true,       -- also train the random re-initialisation control
   reinit_init = "",    -- initialiser of the control ("": the same as init)
   seeds = 1,
+  validation = 0,      -- hold out N training images (paper: 5000) and report test accuracy at
+  eval_every = 100,    --   the checked step of lowest validation loss (the paper's early stopping)
 }
-local train = lp.data.fashion_mnist{}
+local train, val = lp.data.fashion_mnist{validation = cfg.validation}
 local test = lp.data.fashion_mnist{split = "test"}
 
--- Trains `net` for `steps` from wherever its optimizer stands; returns test accuracy.
+-- Trains `net` for `steps` from wherever its optimizer stands; returns test accuracy (at
+-- the lowest validation loss when validating).
 local function fit(net, opt, steps)
-  if steps > 0 then lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, iterations = steps} end
-  return 100 * lp.evaluate(net, test).accuracy
+  local best, acc = math.huge, nil
+  local function check()
+    local loss = val and lp.evaluate(net, val).loss or 0
+    if loss < best then best, acc = loss, 100 * lp.evaluate(net, test).accuracy end
+  end
+  if steps > 0 then
+    lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, iterations = steps,
+             on_step = val and function(s) if s.iteration % cfg.eval_every == 0 then check() end end}
+  end
+  check()
+  return acc
 end
 
 -- Each round is a cell: re-running with more rounds or seeds re-uses the rounds already

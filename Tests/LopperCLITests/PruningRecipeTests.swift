@@ -37,6 +37,13 @@ final class PruningRecipeTests: XCTestCase {
         for r in rows { XCTAssertGreaterThan(Double(r[1]) ?? 0, 40, out) }
     }
 
+    func testLotteryTicketWithTheEarlyStoppingProtocol() throws {
+        let out = try run("lottery_ticket", ["iterations=30", "rounds=1", "validation=1000", "eval_every=10", "reinit=false"])
+        let rows = table(out, after: "lenet_300_100, 30 steps a round")
+        XCTAssertEqual(rows.map { $0[0] }, ["100.00", "80.04"], out)
+        for r in rows { XCTAssertGreaterThan(Double(r[1]) ?? 0, 40, out) }
+    }
+
     func testLearningRateRewindingComparesThreeMethods() throws {
         let out = try run("lr_rewinding", ["steps=60", "budget=20", "rounds=2"])
         let rows = table(out, after: "lenet_300_100: dense")
