@@ -28,6 +28,7 @@ final class RunFolderTests: CLITestCase {
         XCTAssertEqual((config["settings"] as! [String: Any])["rounds"] as? Int, 2)
         XCTAssertEqual(config["set"] as? [String], ["rounds=2"])
         XCTAssertEqual((config["script_hash"] as? String)?.count, 16)
+        XCTAssertEqual(config["seed"] as? Int, 0x5EED, "the generator's seed at the start")
         let metrics = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(metrics.count, 2)
         let first = try JSONSerialization.jsonObject(with: Data(metrics[0].utf8)) as! [String: Any]

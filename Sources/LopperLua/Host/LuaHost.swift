@@ -179,6 +179,9 @@ public final class LuaHost {
         }
         lua_setfield(L, -2, "set")
         if let cache { lua_pushstring(L, cache); lua_setfield(L, -2, "cache") }
+        // The generator's seed at the start (recipes usually reseed with lp.manual_seed).
+        lua_pushinteger(L, lua_Integer(bitPattern: RandomGenerator.shared.seed))
+        lua_setfield(L, -2, "seed")
         lua_pushboolean(L, fresh ? 1 : 0)
         lua_setfield(L, -2, "fresh")
         _ = try protectedCall(nargs: 1, base: base + 1)

@@ -136,7 +136,7 @@ function lp._start_run(info)
   write_atomically(info.dir .. "/config.json", json({
     recipe = info.script:match("([^/]+)%.lua$") or info.script, script = info.script,
     script_hash = info.script_hash, lopper_version = info.lopper_version,
-    started = info.started, settings = {}, set = info.set }) .. "\n")
+    started = info.started, settings = {}, set = info.set, seed = info.seed }) .. "\n")
   write_report("running")
   if internal.on_start then internal.on_start(info) end
 end
@@ -293,7 +293,7 @@ function lp.config(defaults)
     write_atomically(lp.run.dir .. "/config.json", json({
       recipe = lp.run.script:match("([^/]+)%.lua$") or lp.run.script, script = lp.run.script,
       script_hash = lp.run.script_hash, lopper_version = lp.run.lopper_version,
-      started = lp.run.started, settings = cfg, set = lp.run.set }) .. "\n")
+      started = lp.run.started, settings = cfg, set = lp.run.set, seed = lp.run.seed }) .. "\n")
   end
   return proxy
 end

@@ -31,7 +31,10 @@ public enum Pruner {
         let start = units.map { $0.keptCount() }
         let groups = groups(spec, targets)
         let finals = finalKeeps(spec, targets, groups, units, start)
+        let progress = spec.iterations > 1 ? ProgressLine("prune", total: spec.iterations) : nil
+        defer { progress?.finish() }
         for k in 1...spec.iterations {
+            progress?.update(k - 1, "scoring")
             let scores = try score()
             try Scores.validate(scores, targets, source: "prune")
             let unitScores = zip(units, scores).map { $0.scores($1) }
