@@ -109,19 +109,23 @@ public struct ReportCharts {
     }
 
     /// Series of (x, y) picked from each record, one per label (or per value of `split`),
-    /// in the order first seen; across several runs, the mean with its spread.
+    /// in the order first seen; across several runs or seeds, the mean with its spread.
     func combined(by split: String? = nil, _ pick: ([String: JSONValue]) -> (Double, Double)?) -> [LineChart.Series] {
         var order: [String] = []
         var perRun: [[String: [(x: Double, y: Double)]]] = []
+        // Replicates: each run, and within a run each seed its records name.
         for run in runs {
-            var groups: [String: [(x: Double, y: Double)]] = [:]
+            var seeds: [Double?] = []
+            var groups: [Double?: [String: [(x: Double, y: Double)]]] = [:]
             for r in run.records {
                 guard let (x, y) = pick(r) else { continue }
                 let name = split.map { r[$0]?.text ?? "" } ?? Self.label(r)
                 if !order.contains(name) { order.append(name) }
-                groups[name, default: []].append((x, y))
+                let seed = r["seed"]?.number
+                if groups[seed] == nil { seeds.append(seed) }
+                groups[seed, default: [:]][name, default: []].append((x, y))
             }
-            perRun.append(groups)
+            perRun += seeds.map { groups[$0]! }
         }
         return order.map { name in
             let lists = perRun.compactMap { $0[name] }
@@ -136,7 +140,8 @@ public struct ReportCharts {
             } }
             let points = xs.map { x in (x: x, y: values[x]!.reduce(0, +) / Double(values[x]!.count)) }
             let band = xs.map { x in (low: values[x]!.min()!, high: values[x]!.max()!) }
-            return LineChart.Series(name: (name.isEmpty ? "" : name + ", ") + "mean of \(lists.count) runs", points: points, band: band)
+            let what = runs.count > 1 ? "runs" : "seeds"
+            return LineChart.Series(name: (name.isEmpty ? "" : name + ", ") + "mean of \(lists.count) \(what)", points: points, band: band)
         }
     }
 }

@@ -65,6 +65,17 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<th>s1</th><th>s2</th>"))
     }
 
+    func testSeedsOfOneRunAreAveragedToo() throws {
+        let dir = try makeRun("seeds", records: [#"{"step":1,"seed":1,"remaining":100,"accuracy":80,"arm":"rewind"}"#,
+                                                 #"{"step":2,"seed":1,"remaining":50,"accuracy":82,"arm":"rewind"}"#,
+                                                 #"{"step":3,"seed":2,"remaining":100,"accuracy":84,"arm":"rewind"}"#,
+                                                 #"{"step":4,"seed":2,"remaining":50,"accuracy":86,"arm":"rewind"}"#], in: root)
+        let series = ReportCharts(runs: [try RunRecord(path: dir)]).accuracyVsRemaining()[0].series
+        XCTAssertEqual(series.map(\.name), ["rewind, mean of 2 seeds"])
+        XCTAssertEqual(series[0].points.map(\.y), [82, 84])
+        XCTAssertEqual(series[0].band?.map(\.high), [84, 86])
+    }
+
     func testHTMLReportHoldsSettingsPlotsLayersAndTables() throws {
         let dir = try lottery("one", offset: 0)
         try ReportWriter.write(run: dir)
