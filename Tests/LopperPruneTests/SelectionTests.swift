@@ -16,6 +16,7 @@ final class SelectionTests: XCTestCase {
         targets.map { t in t.tensor.mask.map { MaskSet.counts($0).kept } ?? t.tensor.count }
     }
 
+    @discardableResult
     func prune(_ net: Module, _ targets: [PrunableTensor], _ spec: PruneSpec, _ score: ScoreKind = .magnitude) throws -> PruneReport {
         try Pruner.prune(net, targets: targets, spec: spec) { try Scores.compute(score, net: net, targets: targets) }
     }
