@@ -66,9 +66,12 @@ final class CellTests: CLITestCase {
             ("lp.cell(function() end)", "cell: expected a name (string) first, got function"),
         ]
         for (code, message) in cases {
-            let r = try lopper("run", try script(code))
-            XCTAssertEqual(r.status, 1, code)
-            XCTAssertTrue(r.err.contains(message), "\(code): \(r.err)")
+            let path = try script(code)
+            // The same with and without a run folder (and so without a cache).
+            for r in [try lopper("run", path), try lopper("run", path, "--no-run-folder")] {
+                XCTAssertEqual(r.status, 1, code)
+                XCTAssertTrue(r.err.contains(message), "\(code): \(r.err)")
+            }
         }
     }
 

@@ -164,19 +164,27 @@ local function restore(dir, touched)
   return entry
 end
 
--- Writes a cache entry through a temporary folder and a rename: never half an entry.
-local function store(dir, name, results, events, seconds, touched)
-  local out = { tensors = {}, modules = {} }
-  local changed, named = {}, {}
+-- A cache entry's text (Lua) and the tensors and modules it refers to. Results that
+-- cannot be cached are an error even without a cache, so a recipe behaves the same
+-- with and without a run folder.
+local function serialise(name, results, events, seconds, touched)
+  local out = { tensors = {}, modules = {}, named = {} }
+  local changed = {}
   for i, v in ipairs(touched) do
     if kind_of(v) == "lopper.Module" then changed[i] = { training = v:is_training() }
-    else changed[i] = {}; named["u" .. i] = v end
+    else changed[i] = {}; out.named["u" .. i] = v end
   end
   local ok, text = pcall(encode, { results = results, events = events, name = name, seconds = seconds, touched = changed }, out)
   if not ok then
     error(string.format("cell '%s': cannot cache %s among its results: a cell returns numbers, strings, booleans, " ..
       "tensors, masks, modules built by lp.nn or lp.models, and tables of these", name, text), 0)
   end
+  return text, out
+end
+
+-- Writes a cache entry through a temporary folder and a rename: never half an entry.
+local function store(dir, text, out, touched)
+  local named = out.named
   local tmp = dir .. ".tmp" .. math.random(1 << 30)
   lp._mkdir(tmp)
   for i, t in ipairs(out.tensors) do named["t" .. i] = t end
@@ -244,8 +252,9 @@ function lp.cell(name, fn)
   table.sort(keys)
   local key = full_key(base, keys)
   local packed = table.pack(table.unpack(results, 2, results.n))
+  local text, out = serialise(name, packed, events, seconds, touched)
   if cache then
-    store(cache .. "/" .. key, name, packed, events, seconds, touched)
+    store(cache .. "/" .. key, text, out, touched)
     write_atomically(index, table.concat(keys, "\n") .. "\n")
   end
   chain = key
