@@ -48,6 +48,23 @@ final class GradientCheckTests: XCTestCase {
         try gradcheck("var std", [r([2, 4])]) { try $0[0].variance(dim: 1).add($0[0].std()) }
     }
 
+    func testOrderStatisticsPassGradientsToTheChosenElements() throws {
+        // Values spaced well beyond the finite-difference step, so the order never flips.
+        let x = T([2, 4], [0.3, -0.9, 0.7, 0.1, -0.4, 0.9, 0.0, -0.6])
+        try gradcheck("sort", [x]) { try $0[0].sort(dim: 1).values }
+        try gradcheck("sort descending dim 0", [x]) { try $0[0].sort(dim: 0, descending: true).values }
+        try gradcheck("topk", [x]) { try $0[0].topk(2, dim: 1).values }
+        try gradcheck("kthvalue dim", [x]) { try $0[0].kthvalue(3, dim: 1).values }
+        try gradcheck("kthvalue all", [x]) { try $0[0].kthvalue(5).values }
+        let index = T([2, 2], [3, 0, 1, 1])
+        try gradcheck("gather", [x]) { try $0[0].gather(dim: 1, index: index) }
+        try gradcheck("scatter", [r([2, 2])]) { try $0[0].scatter(dim: 1, index: index, size: 4) }
+        // The gradient of a sort puts each value's gradient back where the value was.
+        let v = T([3], [2, 0, 1]); v.requiresGrad = true
+        try v.sort().values.mul(T([3], [10, 20, 30])).sum().backward()
+        XCTAssertEqual(v.grad?.toArray(), [30, 10, 20])
+    }
+
     func testMatmul() throws {
         try gradcheck("matmul 2d", [r([3, 4]), r([4, 2])]) { try $0[0].matmul($0[1]) }
         try gradcheck("matmul transposed", [r([4, 3]), r([2, 4])]) { try $0[0].transpose(0, 1).matmul($0[1].transpose(0, 1)) }

@@ -2,6 +2,12 @@ import XCTest
 @testable import LopperLua
 
 final class AutogradSurfaceTests: LuaTestCase {
+    func testSortTopkAndGatherPassGradients() {
+        check("local x = lp.from{2, 0, 1}:requires_grad(); local v = x:sort(); (v * lp.from{10, 20, 30}):sum():backward(); return x.grad:equal(lp.from{30, 10, 20})")
+        check("local x = lp.from{2, 0, 1}:requires_grad(); local v = x:topk(1); v:sum():backward(); return x.grad:equal(lp.from{1, 0, 0})")
+        check("local x = lp.from{{1, 2}, {3, 4}}:requires_grad(); local g = x:gather(2, lp.from{{2}, {1}}); g:sum():backward(); return g:equal(lp.from{{2}, {3}}) and x.grad:equal(lp.from{{0, 1}, {1, 0}})")
+    }
+
     func testBackwardFillsGradOfLeaves() {
         check("local x = lp.from{1, 2, 3}:requires_grad(); (x * x):sum():backward(); return x.grad:equal(lp.from{2, 4, 6})")
         check("local x = lp.from{1, 2}:requires_grad(); (3 * x):sum():backward(); (x * 1):sum():backward(); return x.grad:equal(lp.from{4, 4})")

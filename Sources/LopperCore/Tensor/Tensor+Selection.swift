@@ -1,7 +1,47 @@
 /// Order statistics: sort, top-k, k-th value and quantiles. Pruning thresholds need these
 /// on millions of elements, so k-th value and quantile use selection (linear time), not a
-/// full sort. NaN sorts after every number.
+/// full sort. NaN sorts after every number. Values differentiate: the gradient goes back
+/// to the positions they came from (`gather` and `scatter` along a dimension, each the
+/// other's adjoint, so they differentiate twice).
 extension Tensor {
+    /// out[i, t, j] = self[i, index[i, t, j], j] along `dim` (0-based indices, as floats).
+    public func gather(dim: Int, index: Tensor) throws -> Tensor {
+        let (outer, n, inner, d) = try slices(dim: dim, op: "gather")
+        guard index.rank == rank, rank == 0 || (0..<rank).allSatisfy({ $0 == d || index.shape[$0] == shape[$0] }) else {
+            throw TensorError("gather: index \(describeShape(index.shape)) does not match \(describeShape(shape)) outside dimension \(d)")
+        }
+        let k = rank == 0 ? 1 : index.shape[d]
+        let x = contiguous(), idx = index.contiguous(), out = Tensor(shape: index.shape)
+        for i in 0..<outer { for t in 0..<k { for j in 0..<inner {
+            let at = (i * k + t) * inner + j
+            let src = Int(idx.data[at])
+            guard src >= 0 && src < n else { throw TensorError("gather: index \(src) is out of range for a dimension of size \(n)") }
+            out.data[at] = x.data[(i * n + src) * inner + j]
+        } } }
+        return out.recorded("gather", [self]) { g in [try g.scatter(dim: d, index: index, size: n)] }
+    }
+
+    /// The adjoint of `gather`: a zero tensor with `size` along `dim` where each value of
+    /// this tensor is added at its index.
+    public func scatter(dim: Int, index: Tensor, size: Int) throws -> Tensor {
+        let d = try Shape.normalize(dim: dim, rank: rank, op: "scatter")
+        guard index.shape == shape else {
+            throw TensorError("scatter: index \(describeShape(index.shape)) and values \(describeShape(shape)) differ")
+        }
+        var outShape = shape
+        if rank > 0 { outShape[d] = size }
+        let out = Tensor(shape: outShape)
+        let (outer, k, inner, _) = try slices(dim: d, op: "scatter")
+        let v = contiguous(), idx = index.contiguous()
+        for i in 0..<outer { for t in 0..<k { for j in 0..<inner {
+            let at = (i * k + t) * inner + j
+            let dst = Int(idx.data[at])
+            guard dst >= 0 && dst < size else { throw TensorError("scatter: index \(dst) is out of range for a dimension of size \(size)") }
+            out.data[(i * size + dst) * inner + j] += v.data[at]
+        } } }
+        return out.recorded("scatter", [self]) { g in [try g.gather(dim: d, index: index)] }
+    }
+
     @inline(__always)
     static func less(_ a: Float, _ b: Float) -> Bool { a < b || (!a.isNaN && b.isNaN) }
 
@@ -75,7 +115,7 @@ extension Tensor {
                 }
             }
         }
-        return (values, indices)
+        return (values.recorded(op, [self]) { g in [try g.scatter(dim: d, index: indices, size: n)] }, indices)
     }
 
     /// The k-th smallest value (k from 1) along `dim`, or over all elements when `dim` is
@@ -91,7 +131,10 @@ extension Tensor {
             let flat = contiguous()
             var at = 0
             while at < count && !(flat.data[at] == v || (v.isNaN && flat.data[at].isNaN)) { at += 1 }
-            return (Tensor(scalar: v), Tensor(scalar: Float(at)))
+            let index = Tensor(scalar: Float(at))
+            return (Tensor(scalar: v).recorded("kthvalue", [self]) { [shape] g in
+                [try g.view([1]).scatter(dim: 0, index: index.view([1]), size: shape.reduce(1, *)).view(shape)]
+            }, index)
         }
         let (_, n, _, d) = try slices(dim: dim, op: "kthvalue")
         guard k >= 1 && k <= n else {

@@ -272,6 +272,13 @@ enum TensorMethods {
             c.push(v)
             return c.push(i.add(1)) + 1
         },
+        LuaFunction("gather") { c in
+            // gather(dim, index): out[…, t, …] = self[…, index[…, t, …], …] (1-based indices), as torch.gather.
+            try c.arity(3, 3)
+            let t = try c.tensor(1)
+            guard let d = try c.optDim(2, rank: t.rank) else { throw c.error("expected a dimension") }
+            return c.push(try t.gather(dim: d, index: try c.tensor(3, "index to be a tensor").sub(1)))
+        },
         LuaFunction("kthvalue") { c in
             // kthvalue(k [, dim [, keepdim]]): the k-th smallest → value, index (1-based).
             try c.arity(2, 4)
