@@ -57,7 +57,7 @@ public struct RunRecord {
 
     /// The values of a JSON-lines file (none if it is missing). A half-written last line
     /// (a run killed mid-write) is skipped; a bad line elsewhere is an error.
-    static func lines(_ file: String) throws -> [JSONValue] {
+    public static func lines(_ file: String) throws -> [JSONValue] {
         guard let data = FileManager.default.contents(atPath: file) else { return [] }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         var out: [JSONValue] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LopperReport
 
 /// `lopper run --resume RUN`: the run's own script copy and settings, checked and made
 /// ready. Cells finished before the stop come back from the cache and replay what they
@@ -36,18 +37,16 @@ struct Resume {
         }
         let cache = URL(fileURLWithPath: folder).deletingLastPathComponent().path + "/.cache"
         // Every finished cell must still be in the cache, or its results are gone.
-        if let cells = fm.contents(atPath: folder + "/cells.jsonl") {
-            let lines = String(decoding: cells, as: UTF8.self).split(separator: "\n")
-            for (i, line) in lines.enumerated() {
-                guard let cell = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let key = cell["key"] as? String, let name = cell["name"] as? String else {
-                    // A line cut short by the kill is the cell that did not finish.
-                    if i == lines.count - 1 && cells.last != UInt8(ascii: "\n") { continue }
-                    throw RunFolderError("--resume: \(folder)/cells.jsonl line \(i + 1) is damaged")
-                }
-                guard fm.fileExists(atPath: cache + "/" + key + "/cell.lua") else {
-                    throw RunFolderError("--resume: cell '\(name)' finished before the stop, but its cache entry \(cache)/\(key) is missing; start the run again instead")
-                }
+        // (A line cut short by the kill is the cell that did not finish: the reader skips it.)
+        let cells: [JSONValue]
+        do { cells = try RunRecord.lines(folder + "/cells.jsonl") }
+        catch let e as ReportError { throw RunFolderError("--resume: \(e.description)") }
+        for (i, cell) in cells.enumerated() {
+            guard let key = cell["key"]?.string, let name = cell["name"]?.string else {
+                throw RunFolderError("--resume: \(folder)/cells.jsonl line \(i + 1) is damaged")
+            }
+            guard fm.fileExists(atPath: cache + "/" + key + "/cell.lua") else {
+                throw RunFolderError("--resume: cell '\(name)' finished before the stop, but its cache entry \(cache)/\(key) is missing; start the run again instead")
             }
         }
         for file in replayed { try? fm.removeItem(atPath: folder + "/" + file) }

@@ -1,4 +1,5 @@
 import Foundation
+import LopperLua
 
 /// The folder a run leaves behind: runs/<recipe>-<YYYYMMDD-HHMMSS>[-N]/ holding the config,
 /// metrics, output, checkpoints/ and the report (written by the Lua side of `lp`).
@@ -29,13 +30,9 @@ struct RunFolder {
         return RunFolder(path: candidate)
     }
 
-    /// FNV-1a 64-bit hash of the script, as hex: enough to tell two versions of a recipe apart.
+    /// The script's hash: enough to tell two versions of a recipe apart.
     static func hash(_ path: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in FileManager.default.contents(atPath: path) ?? Data() {
-            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
-        }
-        return String(format: "%016llx", h)
+        ContentHash.fnv1a(FileManager.default.contents(atPath: path) ?? Data())
     }
 }
 

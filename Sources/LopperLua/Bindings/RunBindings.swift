@@ -37,7 +37,7 @@ enum RunBindings {
             guard lua_type(c.L, 1) == LUA_TSTRING else { throw c.error("expected a string, got \(c.typeName(1))") }
             var length = 0
             let bytes = lua_tolstring(c.L, 1, &length)!
-            return c.push(fnv1a(UnsafeRawBufferPointer(start: bytes, count: length)))
+            return c.push(ContentHash.fnv1a(UnsafeRawBufferPointer(start: bytes, count: length)))
         },
         LuaFunction("_now") { c in
             try c.arity(0, 0)
@@ -59,7 +59,8 @@ enum RunBindings {
     static let progress: LuaClass<ProgressLine> = LuaClass("Progress", methods: [
         LuaFunction("update") { c in
             try c.arity(2, 3)
-            try progress.check(c, 1).update(try c.int(2, "done"), c.isNil(3) ? "" : try c.string(3, "text"))
+            let text = c.isNil(3) ? "" : try c.string(3, "text")
+            try progress.check(c, 1).update(try c.int(2, "done"), text)
             return 0
         },
         LuaFunction("finish") { c in
@@ -69,12 +70,17 @@ enum RunBindings {
         },
     ])
 
-    /// FNV-1a, 64 bits, as hex: enough to tell versions of code and settings apart.
-    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> String {
+    static func install(_ L: OpaquePointer) { progress.install(L) }
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits: enough to tell versions of a script, a cell's code
+/// or its settings apart (not a cryptographic hash).
+public enum ContentHash {
+    public static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return String(format: "%016llx", h)
     }
 
-    static func install(_ L: OpaquePointer) { progress.install(L) }
+    public static func fnv1a(_ data: Data) -> String { data.withUnsafeBytes { fnv1a($0) } }
 }

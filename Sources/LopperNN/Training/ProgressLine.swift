@@ -15,7 +15,7 @@ public final class ProgressLine {
     public let label: String
     public let total: Int
     public private(set) var done = 0
-    var detail = ""
+    var detail: () -> String = { "" }
     var work = 0
     let started = Date()
     let unit: String
@@ -28,13 +28,14 @@ public final class ProgressLine {
         Self.active.append(self)
     }
 
-    /// Records progress; the line is redrawn when it is due.
-    /// `work` counts what the rate is in (samples), if not the same as `done` (steps).
-    public func update(_ done: Int, _ detail: String = "", work: Int? = nil) {
+    /// Records progress; the line is redrawn when it is due. `detail` is only formatted
+    /// then (this runs every training step). `work` counts what the rate is in (samples),
+    /// if not the same as `done` (steps).
+    public func update(_ done: Int, _ detail: @escaping @autoclosure () -> String = "", work: Int? = nil) {
         self.done = done
         self.detail = detail
         self.work = work ?? done
-        Self.draw(force: false)
+        Self.draw()
     }
 
     /// Ends the line (a finished outer line leaves its last state on a plain output).
@@ -44,7 +45,7 @@ public final class ProgressLine {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             Self.drawn = false
         }
-        if !Self.active.isEmpty { Self.draw(force: false) }
+        if !Self.active.isEmpty { Self.draw() }
     }
 
     var text: String {
@@ -55,7 +56,8 @@ public final class ProgressLine {
             if !unit.isEmpty { s += String(format: " %.0f %@/s", Double(work) / elapsed, unit) }
             if done < total { s += " ETA " + Self.clock(elapsed / Double(done) * Double(total - done)) }
         }
-        return detail.isEmpty ? s : s + " " + detail
+        let d = detail()
+        return d.isEmpty ? s : s + " " + d
     }
 
     static func clock(_ seconds: Double) -> String {
@@ -63,13 +65,13 @@ public final class ProgressLine {
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
-    static func draw(force: Bool) {
+    static func draw() {
         guard mode != .quiet, let first = active.first else { return }
         let now = Date()
         let interval = isTerminal ? 0.1 : (mode == .verbose ? 2 : 15)
         // On a plain output nothing is printed for work that ends within the interval.
         let since = isTerminal ? lastDraw : max(lastDraw, first.started)
-        guard force || now.timeIntervalSince(since) >= interval else { return }
+        guard now.timeIntervalSince(since) >= interval else { return }
         lastDraw = now
         let line = active.map(\.text).joined(separator: " · ")
         if isTerminal {
