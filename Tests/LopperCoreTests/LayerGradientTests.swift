@@ -10,6 +10,9 @@ extension GradientCheckTests {
             try $0[0].conv2d($0[1], stride: (2, 2), padding: (1, 1))
         }
         try gradcheck("conv2d 1x1", [r([2, 3, 3, 3]), r([4, 3, 1, 1])]) { try $0[0].conv2d($0[1]) }
+        try gradcheck("conv2d direct (10x10 outputs)", [r([2, 2, 10, 10]), r([3, 2, 3, 3]), r([3])]) {
+            try $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
+        }
         try gradcheck("unfold", [r([1, 2, 4, 4])]) { try $0[0].unfold(Window2d(kernel: (2, 3), stride: (1, 2), padding: (1, 0))) }
     }
 
@@ -39,6 +42,41 @@ extension GradientCheckTests {
             } } }
             XCTAssertEqual(y[0, o, i, j], s, accuracy: 1e-5)
         } } }
+    }
+
+    /// The native convolution (direct kernels for stride 1, per-sample columns otherwise,
+    /// samples split over workers) against the composed unfold + matmul form, whose
+    /// gradients are the recorded backward used under `createGraph`.
+    func testConvolutionPathsAgree() throws {
+        let saved = (Parallel.workers, ConvPlan.directMinimumOutput)
+        defer { (Parallel.workers, ConvPlan.directMinimumOutput) = saved }
+        let cases: [(x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int))] = [
+            ([5, 1, 9, 9], [6, 1, 5, 5], (1, 1), (2, 2)),      // LeNet-5's first layer
+            ([4, 6, 7, 8], [16, 6, 5, 5], (1, 1), (0, 0)),
+            ([3, 3, 6, 5], [7, 3, 3, 2], (1, 1), (1, 2)),      // uneven kernel and padding
+            ([2, 2, 5, 5], [3, 2, 1, 1], (1, 1), (0, 0)),
+            ([3, 4, 7, 7], [5, 4, 3, 3], (2, 2), (1, 1)),      // strided: the column path
+        ]
+        for (workers, minimum) in [(1, 0), (3, 0), (1, Int.max), (3, Int.max)] {
+            (Parallel.workers, ConvPlan.directMinimumOutput) = (workers, minimum)
+            for (xs, ws, stride, padding) in cases {
+                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct" : "columns")"
+                let x = r(xs), w = r(ws), b = r([ws[0]])
+                for t in [x, w, b] { t.requiresGrad = true }
+                let y = try x.conv2d(w, bias: b, stride: stride, padding: padding)
+                let win = Window2d(kernel: (ws[2], ws[3]), stride: stride, padding: padding)
+                let (oh, ow) = win.outputSize(xs[2], xs[3])
+                let composed = try w.reshape([ws[0], -1]).matmul(x.unfold(win)).view([ws[0], xs[0], oh, ow])
+                    .permute([1, 0, 2, 3]).add(b.view([1, ws[0], 1, 1]))
+                XCTAssertLessThan(try y.sub(composed).abs().max().item(), 1e-4, label)
+                let seed = r(y.shape)
+                let fast = try y.gradients(wrt: [x, w, b], seed: seed)
+                let recorded = try y.gradients(wrt: [x, w, b], seed: seed, createGraph: true)
+                for (name, (f, c)) in zip(["input", "weight", "bias"], zip(fast, recorded)) {
+                    XCTAssertLessThan(try f.sub(c).abs().max().item(), 1e-4, "\(name) gradient, \(label)")
+                }
+            }
+        }
     }
 
     func testPoolingValues() throws {

@@ -1,7 +1,11 @@
-/// 2-d convolution as im2col + one GEMM. `unfold` (im2col) and `fold` (col2im) are each
-/// other's adjoint, so each records the other as its backward: convolutions differentiate
-/// twice (GraSP's Hessian-gradient products run through conv nets).
+/// 2-d convolution as im2col + GEMM, one sample at a time: each sample's [C·kh·kw, OH·OW]
+/// columns stay in cache and its product lands straight in NCHW order, and the samples are
+/// split over the workers (`Parallel`). `unfold` (im2col) and `fold` (col2im) are each
+/// other's adjoint, so each records the other as its backward; a convolution's backward
+/// under `createGraph` is written with them, so convolutions differentiate twice (GraSP's
+/// Hessian-gradient products run through conv nets).
 
+import CBLAS
 import LopperKernels
 
 /// The geometry of a sliding 2-d window over [N, C, H, W] inputs.
@@ -88,10 +92,60 @@ extension Tensor {
         }
         let win = Window2d(kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
         let (oh, ow) = try win.check(shape, op: "conv2d")
-        let cols = try unfold(win)
-        let y = try weight.reshape([o, -1]).matmul(cols)               // [O, N·OH·OW]
-        var out = try y.view([o, shape[0], oh, ow]).permute([1, 0, 2, 3]).contiguous()
-        if let bias { out = try out.add(bias.view([1, o, 1, 1])) }
-        return out
+        let x = contiguous(), w = weight.contiguous(), b = bias?.contiguous()
+        let plan = ConvPlan(input: shape, weight: weight.shape, window: win, output: (oh, ow))
+        let out = Tensor(uninitializedShape: [shape[0], o, oh, ow])
+        Parallel.forEachChunk(shape[0]) { _, samples in
+            let scratch = plan.scratch(backward: false)
+            for s in samples {
+                plan.forward(x.data + s * plan.inputPlane, w.data, b?.data, into: out.data + s * plan.outputPlane, scratch)
+            }
+        }
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return out.recorded("conv2d", inputs) { [input = self] g in
+            if Autograd.isEnabled { return try input.conv2dGradientsRecorded(g, weight, bias: bias, win) }
+            return input.conv2dGradients(g.contiguous(), w, wantW: weight.requiresGrad, bias: bias, plan)
+        }
+    }
+
+    /// The gradients of `conv2d` for input, weight and bias, per sample like the forward
+    /// pass; each chunk of samples sums its own weight and bias gradients, added up in
+    /// chunk order at the end.
+    private func conv2dGradients(_ g: Tensor, _ w: Tensor, wantW: Bool, bias: Tensor?, _ plan: ConvPlan) -> [Tensor?] {
+        let x = contiguous(), n = shape[0], o = plan.o, l = plan.oh * plan.ow
+        let wantB = bias?.requiresGrad ?? false
+        let gx = requiresGrad ? Tensor(uninitializedShape: shape) : nil
+        let chunks = Parallel.chunkCount(n)
+        let gw = Tensor(shape: [chunks, w.count]), gb = Tensor(shape: [chunks, o])
+        let flipped = gx == nil ? [] : plan.flipped(w.data)
+        flipped.withUnsafeBufferPointer { flippedWeights in
+            Parallel.forEachChunk(n) { chunk, samples in
+                let scratch = plan.scratch(backward: true)
+                let gwChunk = gw.data + chunk * w.count, gbChunk = gb.data + chunk * o
+                for s in samples {
+                    let gs = g.data + s * plan.outputPlane
+                    plan.backward(x.data + s * plan.inputPlane, gs, w.data, flipped: flippedWeights.baseAddress ?? UnsafePointer(w.data),
+                                  gw: wantW ? gwChunk : nil, gx: gx.map { $0.data + s * plan.inputPlane }, scratch)
+                    if wantB { for k in 0..<o { var t: Float = 0; let r = gs + k * l; for i in 0..<l { t += r[i] }; gbChunk[k] += t } }
+                }
+            }
+        }
+        func total(_ t: Tensor, _ shape: [Int]) -> Tensor {
+            let per = t.count / chunks, sum = Tensor(uninitializedShape: shape)
+            sum.data.update(from: t.data, count: per)
+            for c in 1..<Swift.max(1, chunks) { let p = t.data + c * per; for i in 0..<per { sum.data[i] += p[i] } }
+            return sum
+        }
+        return [gx, wantW ? total(gw, w.shape) : nil, wantB ? total(gb, [o]) : nil]
+    }
+
+    /// The same gradients written with recorded ops (unfold, fold, matmul), so that a
+    /// backward pass under `createGraph` can be differentiated again.
+    private func conv2dGradientsRecorded(_ g: Tensor, _ weight: Tensor, bias: Tensor?, _ win: Window2d) throws -> [Tensor?] {
+        let o = weight.shape[0]
+        let g2 = try g.permute([1, 0, 2, 3]).reshape([o, -1])                   // [O, N·OH·OW]
+        return [requiresGrad ? try weight.reshape([o, -1]).transpose(0, 1).matmul(g2).fold(win, into: shape) : nil,
+                weight.requiresGrad ? try g2.matmul(unfold(win).transpose(0, 1)).reshape(weight.shape) : nil,
+                bias?.requiresGrad == true ? try g.sum(dim: 0).sum(dim: 1).sum(dim: 1) : nil]
     }
 }

@@ -38,4 +38,16 @@ void lk_scatter_planes(const float *restrict g, float *restrict x, const int *re
 void lk_gather_planes(const float *restrict x, float *restrict out, const int *restrict idx,
                       long planes, long in_plane, long out_plane);
 
+// Direct stride-1 convolution over "wide" planes: a plane of width `xw` is read as one
+// flat row, so output position p = y·xw + x reads x[c, p + i·xw + j] for tap (i, j), and
+// positions with x past the output width are computed and ignored. `np` (a multiple of
+// 16) positions; inputs must be readable up to c·xplane + kw + 16 floats.
+// out[o, p] = Σ_c,i,j w[o, c, i, j] · x[c, p + i·xw + j], out rows `np` apart.
+void lk_conv_wide(const float *restrict x, long c, long xplane, long xw,
+                  const float *restrict w, long o, long kh, long kw, float *restrict out, long np);
+// gw[o, c, i, j] += Σ_p g[o, p] · x[c, p + i·xw + j] (g rows `np` apart, zero where the
+// position is not a real output).
+void lk_conv_wide_weight_grad(const float *restrict x, long c, long xplane, long xw,
+                              const float *restrict g, long o, long np, long kh, long kw, float *restrict gw);
+
 #endif

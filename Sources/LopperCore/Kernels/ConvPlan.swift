@@ -1,0 +1,145 @@
+/// How one sample of a 2-d convolution runs, forward and backward. Stride-1 windows with
+/// outputs of 10x10 or more use the direct kernels over "wide" padded planes
+/// (`lk_conv_wide`): no column matrix, and the input gradient is the same kernel over the
+/// zero-padded output gradient with the weights flipped. Other windows use im2col + one
+/// sgemm per sample.
+
+import CBLAS
+import LopperKernels
+
+struct ConvPlan {
+    /// The smallest output plane (OH·OW) that takes the direct path (tests move it).
+    nonisolated(unsafe) static var directMinimumOutput = 100
+
+    let c, h, w, o, kh, kw, oh, ow: Int
+    let padding: (h: Int, w: Int)
+    /// The window over one sample, for im2col/col2im.
+    let one: lk_window
+    let direct: Bool
+
+    init(input: [Int], weight: [Int], window: Window2d, output: (Int, Int)) {
+        (c, h, w) = (input[1], input[2], input[3])
+        (o, kh, kw) = (weight[0], weight[2], weight[3])
+        (oh, ow) = output
+        padding = window.padding
+        one = window.geometry([1, c, h, w], oh, ow)
+        // Measured on 2 cores: the direct kernels win by 1.2-6x down to 10x10 outputs
+        // (LeNet-5, VGG at 32x32), while at 8x8 with 256 channels sgemm is faster.
+        direct = window.stride == (1, 1) && oh * ow >= ConvPlan.directMinimumOutput
+    }
+
+    var inputPlane: Int { c * h * w }
+    var outputPlane: Int { o * oh * ow }
+    private var rows: Int { c * kh * kw }
+
+    // Direct geometry: input padded to hp × wp; output position p = y·wp + x.
+    private var hp: Int { h + 2 * padding.h }
+    private var wp: Int { w + 2 * padding.w }
+    private var positions: Int { (oh * wp + 15) / 16 * 16 }
+    // The output gradient padded by the kernel size less one on each side (width wg);
+    // correlating it with the flipped weights gives the padded input's gradient.
+    private var wg: Int { ow + 2 * (kw - 1) }
+    private var gradPlane: Int { (oh + 2 * (kh - 1)) * wg }
+    private var gradPositions: Int { (hp * wg + 15) / 16 * 16 }
+
+    /// Zeroed scratch buffers for one worker; borders and slack are never written, so they
+    /// stay zero from sample to sample.
+    final class Scratch {
+        let a, b, c2, d: UnsafeMutablePointer<Float>
+        private let sizes: [Int]
+        init(_ sizes: [Int]) {
+            self.sizes = sizes
+            let p = sizes.map { n -> UnsafeMutablePointer<Float> in
+                let q = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, n))
+                q.initialize(repeating: 0, count: Swift.max(1, n))
+                return q
+            }
+            (a, b, c2, d) = (p[0], p[1], p[2], p[3])
+        }
+        deinit { for q in [a, b, c2, d] { q.deallocate() } }
+    }
+
+    func scratch(backward: Bool) -> Scratch {
+        if !direct { return Scratch([rows * oh * ow, 0, 0, 0]) }
+        let padded = c * hp * wp + kw + 16
+        return backward ? Scratch([padded, o * positions, o * gradPlane + kw + 16, c * gradPositions])
+                        : Scratch([padded, o * positions, 0, 0])
+    }
+
+    /// Copies one sample into the interior of the padded planes.
+    private func pad(_ x: UnsafePointer<Float>, into xp: UnsafeMutablePointer<Float>) {
+        for ch in 0..<c {
+            for y in 0..<h {
+                (xp + (ch * hp + y + padding.h) * wp + padding.w).update(from: x + (ch * h + y) * w, count: w)
+            }
+        }
+    }
+
+    /// y [O, OH, OW] = w ⋆ x (+ bias) for one sample.
+    func forward(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                 into y: UnsafeMutablePointer<Float>, _ s: Scratch) {
+        let l = oh * ow
+        if direct {
+            pad(x, into: s.a)
+            lk_conv_wide(s.a, c, hp * wp, wp, weight, o, kh, kw, s.b, positions)
+            for k in 0..<o {
+                let v = bias?[k] ?? 0
+                for r in 0..<oh {
+                    let src = s.b + k * positions + r * wp, dst = y + k * l + r * ow
+                    for i in 0..<ow { dst[i] = src[i] + v }
+                }
+            }
+        } else {
+            lk_im2col(x, s.a, one)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(rows), 1,
+                        weight, Int32(rows), s.a, Int32(l), 0, y, Int32(l))
+            if let bias { for k in 0..<o { let v = bias[k], r = y + k * l; for i in 0..<l { r[i] += v } } }
+        }
+    }
+
+    /// The weights as the input gradient's kernel needs them: [C, O, kh, kw], flipped
+    /// in both spatial directions (direct path only).
+    func flipped(_ weight: UnsafePointer<Float>) -> [Float] {
+        guard direct else { return [] }
+        var f = [Float](repeating: 0, count: o * rows)
+        for k in 0..<o { for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
+            f[((ch * o + k) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = weight[((k * c + ch) * kh + i) * kw + j]
+        } } } }
+        return f
+    }
+
+    /// Adds this sample's weight gradient into `gw` and writes its input gradient into
+    /// `gx` (either may be nil).
+    func backward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                  flipped: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>?, gx: UnsafeMutablePointer<Float>?, _ s: Scratch) {
+        let l = oh * ow
+        if !direct {
+            if let gw {
+                lk_im2col(x, s.a, one)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(l), 1,
+                            g, Int32(l), s.a, Int32(l), 1, gw, Int32(rows))
+            }
+            if let gx {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(l), Int32(o), 1,
+                            weight, Int32(rows), g, Int32(l), 0, s.a, Int32(l))
+                gx.initialize(repeating: 0, count: inputPlane)
+                lk_col2im(s.a, gx, one)
+            }
+            return
+        }
+        if let gw {
+            for k in 0..<o { for r in 0..<oh { (s.b + k * positions + r * wp).update(from: g + k * l + r * ow, count: ow) } }
+            pad(x, into: s.a)
+            lk_conv_wide_weight_grad(s.a, c, hp * wp, wp, s.b, o, positions, kh, kw, gw)
+        }
+        if let gx {
+            for k in 0..<o { for r in 0..<oh {
+                (s.c2 + k * gradPlane + (r + kh - 1) * wg + kw - 1).update(from: g + k * l + r * ow, count: ow)
+            } }
+            lk_conv_wide(s.c2, o, gradPlane, wg, flipped, c, kh, kw, s.d, gradPositions)
+            for ch in 0..<c { for r in 0..<h {
+                (gx + (ch * h + r) * w).update(from: s.d + ch * gradPositions + (r + padding.h) * wg + padding.w, count: w)
+            } }
+        }
+    }
+}
