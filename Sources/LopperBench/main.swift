@@ -29,11 +29,12 @@ func row(_ cells: [String], _ widths: [Int]) -> String {
     zip(cells, widths).map { c, w in c.padding(toLength: w, withPad: " ", startingAt: 0) }.joined(separator: "  ")
 }
 
-print("Lopper \(LopperModule.version) benchmarks — release build, OpenBLAS threads: \(openblas_get_num_threads())")
+print("Lopper \(LopperModule.version) benchmarks — release build, \(Parallel.workers) worker threads")
 print()
 
 // MARK: matmul against raw sgemm
-print("matmul (Tensor.matmul, allocating its result) vs raw cblas_sgemm on preallocated buffers")
+print("matmul (Tensor.matmul, allocating its result, split over the workers) vs raw cblas_sgemm on")
+print("preallocated buffers, threaded by OpenBLAS itself over as many threads")
 let widths = [22, 14, 14, 10]
 print(row(["shape (m×k · k×n)", "lopper GFLOP/s", "sgemm GFLOP/s", "overhead"], widths))
 let g = RandomGenerator(seed: 1)
@@ -41,10 +42,12 @@ for (m, k, n) in [(64, 64, 64), (256, 256, 256), (1024, 1024, 1024), (60, 784, 3
     let a = try Tensor.randn([m, k], generator: g), b = try Tensor.randn([k, n], generator: g)
     let c = Tensor(shape: [m, n])
     let flops = 2.0 * Double(m * n * k)
+    openblas_set_num_threads(Int32(Parallel.workers))
     let raw = secondsPerCall {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
                     a.data, Int32(k), b.data, Int32(n), 0, c.data, Int32(n))
     }
+    openblas_set_num_threads(1)
     let ours = try secondsPerCall { _ = try a.matmul(b) }
     print(row(["\(m)×\(k) · \(k)×\(n)", String(format: "%.1f", flops / ours / 1e9),
                String(format: "%.1f", flops / raw / 1e9), String(format: "%+.1f%%", (ours / raw - 1) * 100)], widths))

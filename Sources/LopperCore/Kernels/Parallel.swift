@@ -1,14 +1,30 @@
-/// Batch-parallel loops for kernels whose products are too small for OpenBLAS to thread
-/// (one convolution per sample). The split depends only on the count and the number of
-/// workers, never on timing, so every chunk's sums run in the same order each time.
+/// Lopper's own threads: batch-parallel loops (one convolution per sample) and the split
+/// of large matrix products, run on the worker pool of `LopperKernels` (Pool.c). OpenBLAS
+/// itself is set to one thread, because its idle workers spin (sched_yield) for ~0.1 s
+/// after each threaded product and then compete with these for the cores. A split depends
+/// only on the sizes and the number of workers, never on timing, so every sum runs in the
+/// same order each time.
 
 import CBLAS
-import Dispatch
+import LopperKernels
 
 public enum Parallel {
-    /// How many chunks a batch is split into: OpenBLAS's thread count, so
-    /// `OPENBLAS_NUM_THREADS=1` pins everything to one thread.
-    nonisolated(unsafe) public static var workers = max(1, Int(openblas_get_num_threads()))
+    /// How many parts work is split into: the thread count OpenBLAS chose at start-up
+    /// (the cores, or `OPENBLAS_NUM_THREADS`, so `OPENBLAS_NUM_THREADS=1` pins everything
+    /// to one thread). Reading it first starts the pool and turns OpenBLAS's threads off.
+    nonisolated(unsafe) public static var workers: Int = {
+        let n = max(1, Int(openblas_get_num_threads()))
+        openblas_set_num_threads(1)
+        return lk_pool_start(n)
+    }()
+
+    /// Splits later work `n` ways (at most), starting pool threads as needed; returns the
+    /// number in use.
+    @discardableResult
+    public static func use(_ n: Int) -> Int {
+        workers = max(1, min(n, lk_pool_start(n)))
+        return workers
+    }
 
     /// The number of chunks `0..<n` is split into.
     public static func chunkCount(_ n: Int) -> Int { max(1, min(n, workers)) }
@@ -17,8 +33,14 @@ public enum Parallel {
     /// concurrently when there is more than one.
     public static func forEachChunk(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
         let chunks = chunkCount(n)
-        let range = { (i: Int) in (i * n / chunks)..<((i + 1) * n / chunks) }
         if chunks == 1 { body(0, 0..<n); return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { i in body(i, range(i)) }
+        withoutActuallyEscaping({ (i: Int) in body(i, (i * n / chunks)..<((i + 1) * n / chunks)) }) { part in
+            var part = part
+            withUnsafeMutablePointer(to: &part) { context in
+                lk_pool_run(chunks, { context, i in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+                }, context)
+            }
+        }
     }
 }

@@ -12,15 +12,34 @@ extension Tensor {
         return (copy, CblasNoTrans, Int32(Swift.max(1, c)))
     }
 
-    /// c = alpha · a·b + beta · c for 2-d views (c must be contiguous rows).
+    /// c = alpha · a·b + beta · c for 2-d views (c must be contiguous rows). Products of
+    /// 2^19 multiply-adds or more are split over the workers by rows of c, or by columns
+    /// when it has few rows; each part is one single-threaded sgemm over the whole k. The
+    /// split is fixed by the shapes and the worker count, so results repeat exactly.
     public static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) {
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
         if m == 0 || n == 0 { return }
         if k == 0 { if beta == 0 { c.zero_() } else { c.mul_(beta) }; return }
         let (av, ta, lda) = a.gemmOperand()
         let (bv, tb, ldb) = b.gemmOperand()
-        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha,
-                    av.data, lda, bv.data, ldb, beta, c.data, Int32(c.strides[0]))
+        let ldc = c.strides[0]
+        let parts = m * n * k >= 1 << 19 ? Parallel.workers : 1
+        let byRows = m >= n || m >= 64 * parts
+        let split = byRows ? m : n, step = (split + 16 * parts - 1) / (16 * parts) * 16
+        Parallel.forEachChunk((split + step - 1) / step) { _, pieces in
+            for piece in pieces {
+                let lo = piece * step, size = Swift.min(step, split - lo)
+                if byRows {
+                    let aPart = av.data + (ta == CblasNoTrans ? lo * Int(lda) : lo)
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(size), Int32(n), Int32(k), alpha,
+                                aPart, lda, bv.data, ldb, beta, c.data + lo * ldc, Int32(ldc))
+                } else {
+                    let bPart = bv.data + (tb == CblasNoTrans ? lo : lo * Int(ldb))
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(size), Int32(k), alpha,
+                                av.data, lda, bPart, ldb, beta, c.data + lo, Int32(ldc))
+                }
+            }
+        }
     }
 
     /// NumPy `matmul`: 1-d·1-d is a dot product, 1-d operands gain and then lose a unit

@@ -50,4 +50,12 @@ void lk_conv_wide(const float *restrict x, long c, long xplane, long xw,
 void lk_conv_wide_weight_grad(const float *restrict x, long c, long xplane, long xw,
                               const float *restrict g, long o, long np, long kh, long kw, float *restrict gw);
 
+// The worker pool (Pool.c). lk_pool_start starts workers − 1 threads (the caller is the
+// first worker) and returns how many there are; lk_pool_run calls task(context, i) for
+// i in [0, count), index 0 on the caller, and returns when all are done. A call made
+// while a job runs (from a task) runs its parts in order on the calling thread.
+typedef void (*lk_task)(void *context, long index);
+long lk_pool_start(long workers);
+void lk_pool_run(long count, lk_task task, void *context);
+
 #endif
