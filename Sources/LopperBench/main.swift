@@ -96,7 +96,7 @@ func peakResidentMB() -> Double {
     return kb / 1024
 }
 
-print("Training one epoch of Fashion-MNIST (60,000 images), native loop (lp.train), SGD lr 0.1")
+print("Training one epoch of Fashion-MNIST (60,000 images; the faster of two), native loop (lp.train), SGD lr 0.1")
 print("PyTorch CPU on this machine kind: LeNet-300-100 b60 ≈ 90,000 samples/s, b512 ≈ 134,000; LeNet-5 b60 ≈ 21,500, b256 ≈ 26,000")
 let trainWidths = [16, 7, 14, 12, 18]
 print(row(["model", "batch", "samples/s", "epoch (s)", "peak tensor MB"], trainWidths))
@@ -107,7 +107,9 @@ for (model, batch) in [("lenet_300_100", 60), ("lenet_300_100", 512), ("lenet5",
     let opt = try SGD(net.namedParameters(), lr: 0.1)
     _ = try Trainer.train(net, data: fashion, optimizer: opt, batchSize: batch, epochs: nil, iterations: 20)   // warm-up
     Storage.resetPeakBytes()
-    let r = try Trainer.train(net, data: fashion, optimizer: opt, batchSize: batch, epochs: 1, iterations: nil)
+    // The faster of two epochs: the machine's neighbours slow single runs down.
+    let r = try (0..<2).map { _ in try Trainer.train(net, data: fashion, optimizer: opt, batchSize: batch, epochs: 1, iterations: nil) }
+        .min { $0.seconds < $1.seconds }!
     print(row([model, "\(batch)", String(format: "%.0f", Double(r.samples) / r.seconds), String(format: "%.2f", r.seconds),
                String(format: "%.1f", Double(Storage.peakBytes) / 1e6)], trainWidths))
 }
