@@ -137,4 +137,20 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertFalse(y.requiresGrad)
         XCTAssertNil(x.detach().gradFn)
     }
+
+    func testBackwardFreesTheGraphUnlessRetained() throws {
+        let x = try Tensor.randn([10_000], generator: g); x.requiresGrad = true
+        // The exp output (40 kB) is held only by the graph of `loss`.
+        let loss = try x.exp().sum()
+        let before = Storage.liveBytes
+        try loss.backward()
+        XCTAssertLessThanOrEqual(Storage.liveBytes, before, "the exp output went once used; x.grad (40 kB) took its place")
+        assertThrows("backward: the graph through 'sum' was freed by an earlier backward; pass retain_graph = true") {
+            try loss.backward()
+        }
+        let kept = try x.mul(x).sum()
+        try kept.backward(retainGraph: true)
+        try kept.backward()
+        XCTAssertEqual(try x.grad!.sub(x.mul(4).add(x.exp())).abs().max().item(), 0, accuracy: 1e-3, "exp once, then 2x twice")
+    }
 }

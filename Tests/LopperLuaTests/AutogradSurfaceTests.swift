@@ -15,6 +15,15 @@ final class AutogradSurfaceTests: LuaTestCase {
         check("local x = lp.ones(2):requires_grad(); return x:is_leaf() and not (x + 1):is_leaf() and (x + 1):grad_fn() == 'add'")
     }
 
+    func testBackwardFreesTheGraphUnlessRetained() {
+        check("local x = lp.from{1, 2}:requires_grad(); local l = (x * x):sum(); l:backward({retain_graph = true}); l:backward(); return x.grad:equal(lp.from{4, 8})")
+        check("""
+            local x = lp.from{1, 2}:requires_grad(); local l = (x * x):sum(); l:backward()
+            local ok, e = pcall(function() l:backward() end)
+            return not ok and e:find("freed by an earlier backward; pass retain_graph = true", 1, true) ~= nil
+            """)
+    }
+
     func testLeafGradientsDoNotShareStorage() {
         // Both sides of `a + b` get the same backward gradient; each .grad must be its own.
         check("""

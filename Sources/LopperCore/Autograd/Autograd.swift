@@ -21,8 +21,10 @@ public enum Autograd {
 
     /// Gradients of `output` (seeded with `seed`, or 1 for a one-element output) with
     /// respect to every tensor in its graph. With `createGraph`, the backward ops are
-    /// recorded, so the gradients can be differentiated again.
-    static func propagate(_ output: Tensor, seed: Tensor?, createGraph: Bool,
+    /// recorded, so the gradients can be differentiated again. Without `retainGraph`,
+    /// each node is freed once used (its saved tensors go at once, not when the output is
+    /// collected), and a second pass through it is an error, as in PyTorch.
+    static func propagate(_ output: Tensor, seed: Tensor?, createGraph: Bool, retainGraph: Bool = true,
                           visit: (Tensor, Tensor) throws -> Void) throws {
         guard output.requiresGrad else {
             throw TensorError("backward: the tensor does not require grad (no input had requires_grad, or it was computed under no_grad)")
@@ -57,12 +59,16 @@ public enum Autograd {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 try visit(t, g)
                 guard let node = t.gradFn else { continue }
+                guard !node.released else {
+                    throw TensorError("backward: the graph through '\(node.name)' was freed by an earlier backward; pass retain_graph = true to that backward to go through the graph twice")
+                }
                 let inputGrads = try node.backward(g)
                 for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
                     guard let ig else { continue }
                     let key = ObjectIdentifier(input)
                     grads[key] = try grads[key].map { try $0.add(ig) } ?? ig
                 }
+                if !retainGraph { node.release() }
             }
         }
     }
@@ -70,13 +76,14 @@ public enum Autograd {
 
 extension Tensor {
     /// Accumulates d(self)/d(leaf) into `leaf.grad` for every leaf that requires grad.
-    public func backward(_ seed: Tensor? = nil, createGraph: Bool = false) throws {
+    /// The graph is freed as it is used unless `retainGraph` (default: `createGraph`).
+    public func backward(_ seed: Tensor? = nil, createGraph: Bool = false, retainGraph: Bool? = nil) throws {
         // One backward gradient often feeds several inputs (both sides of `a + b`), and the
         // seed is the caller's: a leaf keeps a storage of its own, so changing one .grad in
         // place (zeroing, clipping) never changes another.
         var handedOut = Set<ObjectIdentifier>()
         if let seed { handedOut.insert(ObjectIdentifier(seed.storage)) }
-        try Autograd.propagate(self, seed: seed, createGraph: createGraph) { t, g in
+        try Autograd.propagate(self, seed: seed, createGraph: createGraph, retainGraph: retainGraph ?? createGraph) { t, g in
             guard t.gradFn == nil else { return }
             if let old = t.grad {
                 t.grad = createGraph ? try old.add(g) : try Autograd.noGrad { try old.add(g) }

@@ -7,10 +7,15 @@ import LopperCore
 enum AutogradBindings {
     /// Reads `{create_graph = bool}` from an options table at `i`, if present.
     static func createGraph(_ c: LuaCall, _ i: Int32) throws -> Bool {
-        guard lua_type(c.L, i) == LUA_TTABLE else { return false }
-        let f = c.field(i, "create_graph")
+        try flag(c, i, "create_graph") ?? false
+    }
+
+    /// The boolean option `name` of an options table at `i` (nil when absent).
+    static func flag(_ c: LuaCall, _ i: Int32, _ name: String) throws -> Bool? {
+        guard lua_type(c.L, i) == LUA_TTABLE else { return nil }
+        let f = c.field(i, name)
         defer { c.pop() }
-        return try c.bool(f, "create_graph", default: false)
+        return lua_type(c.L, f) == LUA_TNIL ? nil : try c.bool(f, name, default: false)
     }
 
     static let methods: [LuaFunction] = [
@@ -27,11 +32,12 @@ enum AutogradBindings {
             return 1
         },
         LuaFunction("backward") { c in
-            // backward([grad_output] [, {create_graph = true}])
+            // backward([grad_output] [, {create_graph = false, retain_graph = create_graph}])
             try c.arity(1, 3)
             let t = try c.tensor(1)
             let seed = c.optTensor(2)
-            try t.backward(seed, createGraph: try createGraph(c, seed == nil ? 2 : 3))
+            let options: Int32 = seed == nil ? 2 : 3
+            try t.backward(seed, createGraph: try createGraph(c, options), retainGraph: try flag(c, options, "retain_graph"))
             return 0
         },
         LuaFunction("detach") { c in try c.arity(1, 1); return c.push(try c.tensor(1).detach()) },
