@@ -18,9 +18,10 @@ local cfg = lp.config{
   seeds = 1,
   validation = 0,      -- hold out N training images (paper: 5000) and report test accuracy at
   eval_every = 100,    --   the checked step of lowest validation loss (the paper's early stopping)
+  normalize = false,   -- pixels in [0, 1] (torchvision's ToTensor() alone); true: standardised
 }
-local train, val = lp.data.fashion_mnist{validation = cfg.validation}
-local test = lp.data.fashion_mnist{split = "test"}
+local train, val = lp.data.fashion_mnist{validation = cfg.validation, normalize = cfg.normalize}
+local test = lp.data.fashion_mnist{split = "test", normalize = cfg.normalize}
 
 -- Trains `net` for `steps` from wherever its optimizer stands; returns test accuracy (at
 -- the lowest validation loss when validating).

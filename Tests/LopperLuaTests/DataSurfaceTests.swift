@@ -32,6 +32,19 @@ final class DataSurfaceTests: LuaTestCase {
             """)
     }
 
+    func testNormalizationCanBeLeftOut() {
+        check("""
+            (function()
+              local raw = lp.data.fashion_mnist{split = "test", normalize = false}
+              local norm = lp.data.fashion_mnist{split = "test"}
+              local x = raw:batches(100)(); local z = norm:batches(100)()
+              return x:min():item() == 0 and x:max():item() == 1
+                 and ((x - 0.2860) / 0.3530 - z):abs():max():item() < 1e-5
+            end)()
+            """)
+        expectError("lp.data.fashion_mnist{normalize = 1}", "expected normalize to be a boolean, got number")
+    }
+
     func testDataErrors() {
         expectError("lp.data.fashion_mnist{split = 'valid'}", "fashion_mnist: split must be \"train\" or \"test\", got \"valid\"")
         expectError("lp.data.fashion_mnist{root = '/nowhere'}", "install it with: apt-get install dataset-fashion-mnist")

@@ -58,18 +58,20 @@ enum DataBindings {
 
     static let functions: [LuaFunction] = [
         LuaFunction("fashion_mnist") { c in
-            // fashion_mnist{split = "train"|"test", validation = 0, root = <Debian path>}
-            // → the data set, and the held-out last `validation` samples if asked.
+            // fashion_mnist{split = "train"|"test", validation = 0, root = <Debian path>,
+            // normalize = true} → the data set, and the held-out last `validation` samples
+            // if asked. normalize = false leaves pixels in [0, 1].
             try c.arity(0, 1)
-            var split = "train", validation = 0, root = FashionMNIST.defaultRoot
+            var split = "train", validation = 0, root = FashionMNIST.defaultRoot, normalize = true
             if lua_type(c.L, 1) == LUA_TTABLE {
                 var f = c.field(1, "split"); if !c.isNil(f) { split = try c.string(f, "split") }; c.pop()
                 f = c.field(1, "validation"); if !c.isNil(f) { validation = try c.int(f, "validation") }; c.pop()
                 f = c.field(1, "root"); if !c.isNil(f) { root = try c.string(f, "root") }; c.pop()
+                f = c.field(1, "normalize"); normalize = try c.bool(f, "normalize", default: true); c.pop()
             } else if !c.isNil(1) {
                 throw c.error("expected options as a table, got \(c.typeName(1))")
             }
-            let ds = try FashionMNIST.load(split: split, root: root)
+            let ds = try FashionMNIST.load(split: split, root: root, normalize: normalize)
             guard validation > 0 else { return dataset.push(c, ds) }
             let (rest, held) = try ds.split(last: validation)
             dataset.push(c, rest)

@@ -8,7 +8,8 @@ public enum FashionMNIST {
     /// Mean and standard deviation of the training pixels (in [0, 1]).
     public static let mean: Float = 0.2860, std: Float = 0.3530
 
-    public static func load(split: String, root: String = defaultRoot) throws -> Dataset {
+    /// `normalize: false` gives pixels in [0, 1] (torchvision's `ToTensor()` alone).
+    public static func load(split: String, root: String = defaultRoot, normalize: Bool = true) throws -> Dataset {
         let prefix: String
         switch split {
         case "train": prefix = "train"
@@ -26,6 +27,7 @@ public enum FashionMNIST {
             throw TensorError("fashion_mnist: image shape \(describeShape(images.shape)) and label shape \(describeShape(labels.shape)) do not match")
         }
         return try Dataset(name: "fashion-mnist-\(split)", images: images.bytes, labels: labels.bytes,
-                           sampleShape: [1, images.shape[1], images.shape[2]], classes: 10, mean: mean, std: std)
+                           sampleShape: [1, images.shape[1], images.shape[2]], classes: 10,
+                           mean: normalize ? mean : 0, std: normalize ? std : 1)
     }
 }
