@@ -43,9 +43,12 @@ struct ConvPlan {
     private var gradPositions: Int { (hp * wg + 15) / 16 * 16 }
 
     /// Zeroed scratch buffers for one worker; borders and slack are never written, so they
-    /// stay zero from sample to sample.
+    /// stay zero from sample to sample. `input`: the padded input planes (the columns on
+    /// the im2col path); `wide`: the output, or its gradient, in wide planes; `padded`:
+    /// the output gradient padded for the input-gradient kernel; `inputGrad`: that
+    /// kernel's result in wide planes.
     final class Scratch {
-        let a, b, c2, d: UnsafeMutablePointer<Float>
+        let input, wide, padded, inputGrad: UnsafeMutablePointer<Float>
         private let sizes: [Int]
         init(_ sizes: [Int]) {
             self.sizes = sizes
@@ -54,9 +57,9 @@ struct ConvPlan {
                 q.initialize(repeating: 0, count: Swift.max(1, n))
                 return q
             }
-            (a, b, c2, d) = (p[0], p[1], p[2], p[3])
+            (input, wide, padded, inputGrad) = (p[0], p[1], p[2], p[3])
         }
-        deinit { for q in [a, b, c2, d] { q.deallocate() } }
+        deinit { for q in [input, wide, padded, inputGrad] { q.deallocate() } }
     }
 
     func scratch(backward: Bool) -> Scratch {
@@ -80,19 +83,19 @@ struct ConvPlan {
                  into y: UnsafeMutablePointer<Float>, _ s: Scratch) {
         let l = oh * ow
         if direct {
-            pad(x, into: s.a)
-            lk_conv_wide(s.a, c, hp * wp, wp, weight, o, kh, kw, s.b, positions)
+            pad(x, into: s.input)
+            lk_conv_wide(s.input, c, hp * wp, wp, weight, o, kh, kw, s.wide, positions)
             for k in 0..<o {
                 let v = bias?[k] ?? 0
                 for r in 0..<oh {
-                    let src = s.b + k * positions + r * wp, dst = y + k * l + r * ow
+                    let src = s.wide + k * positions + r * wp, dst = y + k * l + r * ow
                     for i in 0..<ow { dst[i] = src[i] + v }
                 }
             }
         } else {
-            lk_im2col(x, s.a, one)
+            lk_im2col(x, s.input, one)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(rows), 1,
-                        weight, Int32(rows), s.a, Int32(l), 0, y, Int32(l))
+                        weight, Int32(rows), s.input, Int32(l), 0, y, Int32(l))
             if let bias { for k in 0..<o { let v = bias[k], r = y + k * l; for i in 0..<l { r[i] += v } } }
         }
     }
@@ -115,30 +118,30 @@ struct ConvPlan {
         let l = oh * ow
         if !direct {
             if let gw {
-                lk_im2col(x, s.a, one)
+                lk_im2col(x, s.input, one)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(l), 1,
-                            g, Int32(l), s.a, Int32(l), 1, gw, Int32(rows))
+                            g, Int32(l), s.input, Int32(l), 1, gw, Int32(rows))
             }
             if let gx {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(l), Int32(o), 1,
-                            weight, Int32(rows), g, Int32(l), 0, s.a, Int32(l))
+                            weight, Int32(rows), g, Int32(l), 0, s.input, Int32(l))
                 gx.initialize(repeating: 0, count: inputPlane)
-                lk_col2im(s.a, gx, one)
+                lk_col2im(s.input, gx, one)
             }
             return
         }
         if let gw {
-            for k in 0..<o { for r in 0..<oh { (s.b + k * positions + r * wp).update(from: g + k * l + r * ow, count: ow) } }
-            pad(x, into: s.a)
-            lk_conv_wide_weight_grad(s.a, c, hp * wp, wp, s.b, o, positions, kh, kw, gw)
+            for k in 0..<o { for r in 0..<oh { (s.wide + k * positions + r * wp).update(from: g + k * l + r * ow, count: ow) } }
+            pad(x, into: s.input)
+            lk_conv_wide_weight_grad(s.input, c, hp * wp, wp, s.wide, o, positions, kh, kw, gw)
         }
         if let gx {
             for k in 0..<o { for r in 0..<oh {
-                (s.c2 + k * gradPlane + (r + kh - 1) * wg + kw - 1).update(from: g + k * l + r * ow, count: ow)
+                (s.padded + k * gradPlane + (r + kh - 1) * wg + kw - 1).update(from: g + k * l + r * ow, count: ow)
             } }
-            lk_conv_wide(s.c2, o, gradPlane, wg, flipped, c, kh, kw, s.d, gradPositions)
+            lk_conv_wide(s.padded, o, gradPlane, wg, flipped, c, kh, kw, s.inputGrad, gradPositions)
             for ch in 0..<c { for r in 0..<h {
-                (gx + (ch * h + r) * w).update(from: s.d + ch * gradPositions + (r + padding.h) * wg + padding.w, count: w)
+                (gx + (ch * h + r) * w).update(from: s.inputGrad + ch * gradPositions + (r + padding.h) * wg + padding.w, count: w)
             } }
         }
     }
