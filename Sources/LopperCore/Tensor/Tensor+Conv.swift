@@ -1,11 +1,11 @@
-/// 2-d convolution as im2col + GEMM, one sample at a time: each sample's [C·kh·kw, OH·OW]
-/// columns stay in cache and its product lands straight in NCHW order, and the samples are
-/// split over the workers (`Parallel`). `unfold` (im2col) and `fold` (col2im) are each
-/// other's adjoint, so each records the other as its backward; a convolution's backward
-/// under `createGraph` is written with them, so convolutions differentiate twice (GraSP's
-/// Hessian-gradient products run through conv nets).
+/// 2-d convolution, one sample at a time so each sample's planes stay in cache and its
+/// output lands straight in NCHW order; the samples are split over the workers
+/// (`Parallel`), and `ConvPlan` runs each one (direct kernels, or im2col + GEMM).
+/// `unfold` (im2col) and `fold` (col2im) are each other's adjoint, so each records the
+/// other as its backward; a convolution's backward under `createGraph` is written with
+/// them, so convolutions differentiate twice (GraSP's Hessian-gradient products run
+/// through conv nets).
 
-import CBLAS
 import LopperKernels
 
 /// The geometry of a sliding 2-d window over [N, C, H, W] inputs.

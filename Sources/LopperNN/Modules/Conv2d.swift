@@ -1,6 +1,6 @@
 import LopperCore
 
-/// 2-d convolution, weight [out, in, kh, kw] (groups = 1), im2col + GEMM.
+/// 2-d convolution, weight [out, in, kh, kw] (groups = 1); see `Tensor.conv2d`.
 public final class Conv2d: Module {
     public let weight: Tensor
     public let bias: Tensor?
