@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 static const char tensor_key = 0;
 
@@ -160,13 +161,22 @@ void *lp_to_object(lua_State *L, int idx, const void *key) {
 
 // Ctrl-C: the handler only sets a flag and a hook (both safe in a signal handler, as in
 // lua.c); the hook raises the error inside the VM, and native loops poll the flag.
+//
+// A periodic count hook is on from the start, so every coroutine the script creates
+// inherits it (Lua copies the hook into new threads): a loop inside a coroutine stops too.
+// Once interrupted, the hook raises at every step until the run ends, so a loop of
+// `pcall(f)` cannot swallow the stop: the next instruction outside the pcall raises again.
 static volatile sig_atomic_t lp_interrupt_flag = 0;
+static volatile sig_atomic_t lp_interrupt_armed = 0;
 static lua_State *lp_interrupt_state = NULL;
+// Instructions between two looks at the flag (and at the time limit).
+#define LP_HOOK_COUNT 1000
 
 static void lp_stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted (Ctrl-C)");
+    if (!lp_interrupt_armed) return;
+    if (lp_interrupt_flag) luaL_error(L, "interrupted (Ctrl-C)");
+    if (lp_time_exceeded()) luaL_error(L, "%s", lp_time_limit_message());
 }
 
 static void lp_on_interrupt(int sig) {
@@ -179,12 +189,37 @@ static void lp_on_interrupt(int sig) {
 void lp_catch_interrupts(lua_State *L) {
     lp_interrupt_state = L;
     lp_interrupt_flag = 0;
+    lp_interrupt_armed = 1;
+    lua_sethook(L, lp_stop_hook, LUA_MASKCOUNT, LP_HOOK_COUNT);
     signal(SIGINT, lp_on_interrupt);
 }
 
 void lp_release_interrupts(void) {
     signal(SIGINT, SIG_DFL);
+    lp_interrupt_armed = 0;
+    if (lp_interrupt_state) lua_sethook(lp_interrupt_state, NULL, 0, 0);
     lp_interrupt_state = NULL;
 }
 
 int lp_interrupted(void) { return lp_interrupt_flag; }
+
+// --time-limit: a deadline on the monotonic clock, 0 for none.
+static double lp_deadline = 0;
+static double lp_limit_seconds = 0;
+static char lp_limit_text[96];
+
+static double lp_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void lp_set_time_limit(double seconds) {
+    lp_limit_seconds = seconds;
+    lp_deadline = seconds > 0 ? lp_now() + seconds : 0;
+    snprintf(lp_limit_text, sizeof lp_limit_text, "time limit: the script ran past --time-limit %g s", seconds);
+}
+
+int lp_time_exceeded(void) { return lp_deadline > 0 && lp_now() > lp_deadline; }
+
+const char *lp_time_limit_message(void) { return lp_limit_text; }

@@ -91,8 +91,10 @@ struct Run: ParsableCommand {
                 try? host.finishRun(error: error)
             })
         } catch let e as ExitCode {
-            if let failure, failure.contains("interrupted (Ctrl-C)"), let folder {
-                FileHandle.standardError.write("lopper: stopped; finished cells are kept. Resume with: lopper run --resume \(folder)\n".data(using: .utf8)!)
+            if let failure, failure.contains("interrupted (Ctrl-C)") {
+                if let folder {
+                    FileHandle.standardError.write("lopper: stopped; finished cells are kept. Resume with: lopper run --resume \(folder)\n".data(using: .utf8)!)
+                }
                 throw ExitCode(130)
             }
             throw e

@@ -61,9 +61,9 @@ final class ViewTests: XCTestCase {
         XCTAssertEqual(e.strides, [1, 0])
     }
 
-    func testCloneAndContiguous() {
-        let c = x.clone()
+    func testCloneAndContiguous() throws {
+        let c = try x.clone()
         XCTAssertFalse(c.sharesStorage(with: x))
-        XCTAssertTrue(x.contiguous() === x)
+        XCTAssertTrue(try x.contiguous() === x)
     }
 }

@@ -43,11 +43,11 @@ final class DataTests: XCTestCase {
     func testSplitAndSeededShuffling() throws {
         let (train, val) = try tiny().split(last: 1)
         XCTAssertEqual(train.count, 2)
-        XCTAssertEqual(val.batch([0], flatten: true).y.toArray(), [4])
+        XCTAssertEqual(try val.batch([0], flatten: true).y.toArray(), [4])
         func order(_ seed: UInt64) throws -> [Float] {
             let it = try BatchIterator(try tiny(), batchSize: 2, shuffle: true, seed: seed, flatten: true, dropLast: false)
             var labels: [Float] = []
-            while let (_, y) = it.next() { labels += y.toArray() }
+            while let (_, y) = try it.next() { labels += y.toArray() }
             return labels
         }
         XCTAssertEqual(try order(1), try order(1))
@@ -66,8 +66,8 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(test.count, 10_000)
         XCTAssertEqual(train.sampleShape, [1, 28, 28])
         // The first labels of each file (9 = ankle boot), 1-based here.
-        XCTAssertEqual(train.batch([0, 1, 2, 3], flatten: true).y.toArray(), [10, 1, 1, 4])
-        XCTAssertEqual(test.batch([0, 1, 2], flatten: true).y.toArray(), [10, 3, 2])
+        XCTAssertEqual(try train.batch([0, 1, 2, 3], flatten: true).y.toArray(), [10, 1, 1, 4])
+        XCTAssertEqual(try test.batch([0, 1, 2], flatten: true).y.toArray(), [10, 3, 2])
     }
 
     func assertThrowsMessage(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {

@@ -25,7 +25,7 @@ final class ModuleTests: XCTestCase {
         XCTAssertTrue(names.contains("blocks.3.shortcut.0.weight"))
         XCTAssertTrue(names.contains("blocks.3.shortcut.1.running_var"))
         XCTAssertEqual(names.last, "fc.bias")
-        let seq = Sequential([try Linear(2, 3), Elementwise.relu(), try Linear(3, 1)])
+        let seq = Sequential([try Linear(2, 3), try Elementwise.relu(), try Linear(3, 1)])
         XCTAssertEqual(seq.namedParameters().map { $0.0 }, ["0.weight", "0.bias", "2.weight", "2.bias"])
     }
 
@@ -82,7 +82,7 @@ final class ModuleTests: XCTestCase {
         let x = try Tensor.rand([1, 2, 4, 4], low: -1, high: 1, generator: RandomGenerator(seed: 4))
         let params = block.parameters()
         if let m = try GradCheck.check([x] + params, { _ in try block.forward(x) }) { XCTFail("BasicBlock: \(m)") }
-        let net = Sequential([try Conv2d(1, 2, kernel: (3, 3), padding: (1, 1)), Elementwise.tanh(), Pool2d.average(2),
+        let net = Sequential([try Conv2d(1, 2, kernel: (3, 3), padding: (1, 1)), try Elementwise.tanh(), Pool2d.average(2),
                               Elementwise.flatten(), try Linear(8, 2)])
         let input = try Tensor.rand([2, 1, 4, 4], low: -1, high: 1, generator: RandomGenerator(seed: 5))
         if let m = try GradCheck.check([input] + net.parameters(), { _ in try net.forward(input) }) { XCTFail("conv net: \(m)") }
@@ -103,12 +103,12 @@ final class ModuleTests: XCTestCase {
         try b.loadStateDict(Dictionary(uniqueKeysWithValues: a.stateDict()))
         XCTAssertEqual(a.parameters()[0].toArray(), b.parameters()[0].toArray())
         var state = Dictionary(uniqueKeysWithValues: a.stateDict())
-        state["fc2.weight"] = Tensor(shape: [100, 301])
+        state["fc2.weight"] = try Tensor(shape: [100, 301])
         XCTAssertThrowsError(try b.loadStateDict(state)) { e in
             XCTAssertTrue("\(e)".contains("fc2.weight has shape [100,301] in the file but [100,300] in the model"), "\(e)")
         }
         state["fc2.weight"] = nil
-        state["extra"] = Tensor(shape: [1])
+        state["extra"] = try Tensor(shape: [1])
         XCTAssertThrowsError(try b.loadStateDict(state)) { e in
             XCTAssertTrue("\(e)".contains("missing fc2.weight; unexpected extra"), "\(e)")
         }

@@ -19,7 +19,7 @@ final class TrainerTests: XCTestCase {
     }
 
     func model() throws -> Module {
-        Sequential([try Conv2d(1, 2, kernel: (3, 3), padding: (1, 1)), Elementwise.relu(), Pool2d.max(2),
+        Sequential([try Conv2d(1, 2, kernel: (3, 3), padding: (1, 1)), try Elementwise.relu(), Pool2d.max(2),
                     Elementwise.flatten(), try Linear(18, 2)])
     }
 

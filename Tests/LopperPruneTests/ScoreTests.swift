@@ -10,14 +10,14 @@ final class ScoreTests: XCTestCase {
 
     func linearNet() throws -> (Module, [PrunableTensor]) {
         RandomGenerator.shared.reseed(11)
-        let net = Sequential([Elementwise.flatten(), try Linear(4, 3), Elementwise.tanh(), try Linear(3, 2)])
+        let net = Sequential([Elementwise.flatten(), try Linear(4, 3), try Elementwise.tanh(), try Linear(3, 2)])
         net.inputShape = [1, 2, 2]
         return (net, try PrunableSelection().select(net))
     }
 
     /// Mean cross-entropy over the whole tiny data set (order does not matter).
     func fullLoss(_ net: Module, temperature: Float = 1) throws -> Float {
-        let (x, y) = data.batch(Array(0..<data.count)[...], flatten: false)
+        let (x, y) = try data.batch(Array(0..<data.count)[...], flatten: false)
         return try Autograd.noGrad { try net.forward(x).div(temperature).crossEntropy(y).item() }
     }
 
@@ -88,7 +88,7 @@ final class ScoreTests: XCTestCase {
     func testSynFlowMatchesTheHandValueAndConservesFlow() throws {
         RandomGenerator.shared.reseed(2)
         let l1 = try Linear(3, 2, bias: false), l2 = try Linear(2, 1, bias: false)
-        let net = Sequential([l1, Elementwise.relu(), l2])
+        let net = Sequential([l1, try Elementwise.relu(), l2])
         net.inputShape = [3]
         let targets = try PrunableSelection().select(net)
         let before = net.parameters().map { $0.toArray() }

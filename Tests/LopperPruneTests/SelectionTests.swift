@@ -7,7 +7,7 @@ import LopperCore
 final class SelectionTests: XCTestCase {
     func net() throws -> (Module, [PrunableTensor]) {
         RandomGenerator.shared.reseed(5)
-        let net = Sequential([Elementwise.flatten(), try Linear(10, 20), Elementwise.relu(), try Linear(20, 5), Elementwise.relu(), try Linear(5, 3)])
+        let net = Sequential([Elementwise.flatten(), try Linear(10, 20), try Elementwise.relu(), try Linear(20, 5), try Elementwise.relu(), try Linear(5, 3)])
         net.inputShape = [10]
         return (net, try PrunableSelection().select(net))
     }
@@ -80,7 +80,7 @@ final class SelectionTests: XCTestCase {
         let (net, targets) = try net()
         // Scores that make the middle layer the least important: global pruning wipes it.
         let low: Pruner.ScoreFunction = {
-            targets.enumerated().map { i, t in Tensor(filled: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
+            try targets.enumerated().map { i, t in try Tensor(filled: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
         }
         let r = try Pruner.prune(net, targets: targets, spec: PruneSpec(target: .amount(0.4)), score: low)
         XCTAssertEqual(r.collapsed, ["3.weight"])
@@ -90,7 +90,7 @@ final class SelectionTests: XCTestCase {
         var spec = PruneSpec(target: .amount(0.4))
         spec.minPerLayer = 3
         let r2 = try Pruner.prune(net2, targets: targets2, spec: spec) {
-            targets2.enumerated().map { i, t in Tensor(filled: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
+            try targets2.enumerated().map { i, t in try Tensor(filled: i == 1 ? 0.001 : 1, shape: t.tensor.shape) }
         }
         XCTAssertEqual(r2.collapsed, [])
         XCTAssertEqual(kept(targets2)[1], 3)
@@ -99,7 +99,7 @@ final class SelectionTests: XCTestCase {
     func testChannelPruningMasksWholeRowsBiasesAndTheFollowingNorm() throws {
         RandomGenerator.shared.reseed(3)
         let conv = try Conv2d(1, 4, kernel: (3, 3)), bn = try BatchNorm(4, spatial: true)
-        let net = Sequential([conv, bn, Elementwise.relu(), Elementwise.flatten(), try Linear(4 * 4 * 4, 2)])
+        let net = Sequential([conv, bn, try Elementwise.relu(), Elementwise.flatten(), try Linear(4 * 4 * 4, 2)])
         net.inputShape = [1, 6, 6]
         bn.weight.copyForTest([0.5, -2, 0.1, 1])
         var sel = PrunableSelection()

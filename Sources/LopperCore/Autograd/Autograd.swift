@@ -91,7 +91,7 @@ extension Tensor {
                 t.grad = g
             } else {
                 let fresh = g.isContiguous && handedOut.insert(ObjectIdentifier(g.storage)).inserted
-                t.grad = fresh ? g.detach() : g.unrecordedClone()
+                t.grad = fresh ? g.detach() : try g.unrecordedClone()
             }
         }
     }
@@ -104,7 +104,7 @@ extension Tensor {
         try Autograd.propagate(self, seed: seed, createGraph: createGraph) { t, g in
             if let i = wanted[ObjectIdentifier(t)] { found[i] = g }
         }
-        return Swift.zip(inputs, found).map { input, g in g ?? Tensor(shape: input.shape) }
+        return try Swift.zip(inputs, found).map { input, g in try g ?? Tensor(shape: input.shape) }
     }
 
     /// The same values, cut from the graph.

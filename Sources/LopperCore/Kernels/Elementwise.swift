@@ -3,8 +3,8 @@
 extension Tensor {
     /// out[i] = f(self[i]) into a new contiguous tensor.
     @inline(__always)
-    public func map(_ f: (Float) -> Float) -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
+    public func map(_ f: (Float) -> Float) throws -> Tensor {
+        let out = try Tensor(uninitializedShape: shape)
         let o = out.data
         if isContiguous {
             let a = data
@@ -31,7 +31,7 @@ extension Tensor {
     @inline(__always)
     public static func zip(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
         let shape = a.shape == b.shape ? a.shape : try Shape.broadcast(a.shape, b.shape, op: op)
-        let out = Tensor(uninitializedShape: shape)
+        let out = try Tensor(uninitializedShape: shape)
         if a.shape == b.shape && a.isContiguous && b.isContiguous {
             let o = out.data, pa = a.data, pb = b.data
             for i in 0..<out.count { o[i] = f(pa[i], pb[i]) }
@@ -65,7 +65,7 @@ extension Tensor {
             throw TensorError("\(op): cannot write a result of shape \(describeShape(shape)) into a tensor of shape \(describeShape(self.shape))")
         }
         // Reading `other` while writing self is safe elementwise unless they overlap differently.
-        let src = other.sharesStorage(with: self) && (other.offset != offset || other.strides != strides) ? other.unrecordedClone() : other
+        let src = other.sharesStorage(with: self) && (other.offset != offset || other.strides != strides) ? try other.unrecordedClone() : other
         let sb = Shape.broadcastStrides(shape: src.shape, strides: src.strides, to: shape)
         StridedLoop.run(shape: shape, strides: [strides, sb]) { off, n, st in
             let p = self.data + off[0], q = src.data + off[1]
@@ -80,7 +80,7 @@ extension Tensor {
     public static func zip3(_ c: Tensor, _ a: Tensor, _ b: Tensor, op: String,
                             _ f: (Float, Float, Float) -> Float) throws -> Tensor {
         let shape = try Shape.broadcast(try Shape.broadcast(c.shape, a.shape, op: op), b.shape, op: op)
-        let out = Tensor(uninitializedShape: shape)
+        let out = try Tensor(uninitializedShape: shape)
         let sc = Shape.broadcastStrides(shape: c.shape, strides: c.strides, to: shape)
         let sa = Shape.broadcastStrides(shape: a.shape, strides: a.strides, to: shape)
         let sb = Shape.broadcastStrides(shape: b.shape, strides: b.strides, to: shape)

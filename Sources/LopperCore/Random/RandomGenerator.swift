@@ -42,6 +42,11 @@ public final class RandomGenerator {
         guard words.count == 6 else {
             throw TensorError("random state: expected 6 words, got \(words.count)")
         }
+        // xoshiro's one fixed point: from an all-zero state it returns 0 for ever, and
+        // rejection sampling (randperm, integer(below:)) would never finish.
+        guard words[0] | words[1] | words[2] | words[3] != 0 else {
+            throw TensorError("random state: all four state words are zero, which no generator reaches (a damaged checkpoint or cache entry?)")
+        }
         state = (words[0], words[1], words[2], words[3])
         seed = words[4]
         let spare = Double(bitPattern: words[5])

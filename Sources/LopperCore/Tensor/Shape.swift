@@ -1,9 +1,47 @@
 /// Shape arithmetic shared by every operation: element counts, strides, broadcasting and
 /// the normalisation of dimension arguments.
 public enum Shape {
-    /// Number of elements of a shape (1 for a 0-d tensor).
+    /// Number of elements of a shape (1 for a 0-d tensor). Only for shapes of tensors that
+    /// exist: every new shape goes through `checkedCount` first.
     @inline(__always)
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// The element count of a shape a caller asked for: sizes non-negative, and neither the
+    /// count nor its byte size overflowing (release builds drop Swift's own checks).
+    @discardableResult
+    public static func checkedCount(_ shape: [Int], op: String) throws -> Int {
+        do { return try elementCount(shape) } catch let e as AllocationError { throw TensorError("\(op): \(e.description)") }
+    }
+
+    /// `checkedCount` for callers whose error the binding names (a failed `Tensor(shape:)`
+    /// deep inside a module constructor reads "Linear: …", not "tensor: …").
+    static func elementCount(_ shape: [Int]) throws -> Int {
+        guard shape.count <= maxRank else {
+            throw AllocationError("a tensor has at most \(maxRank) dimensions, got \(shape.count)")
+        }
+        if let bad = shape.first(where: { $0 < 0 }) {
+            throw AllocationError("sizes must be non-negative, got \(bad) in \(describeShape(shape))")
+        }
+        var n = 1, overflow = false
+        for d in shape {
+            // Each size is bounded even when another is 0: loops over one dimension of an
+            // empty tensor would otherwise run 2^63 times.
+            guard d <= maxElements else { overflow = true; break }
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            overflow = overflow || o || p > maxElements
+            n = overflow ? 0 : p
+        }
+        if overflow {
+            throw AllocationError("shape \(describeShape(shape)) has more elements than any tensor can hold (at most 2^60)")
+        }
+        return n
+    }
+
+    /// Most elements of one tensor: their byte count (and an offset into them) fits an Int.
+    public static let maxElements = 1 << 60
+    /// Most dimensions of a tensor (PyTorch's limit too); also bounds the Lua stack that
+    /// nested tables of a tensor need.
+    public static let maxRank = 64
 
     /// Row-major strides of a contiguous tensor of this shape.
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {

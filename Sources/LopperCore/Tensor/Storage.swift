@@ -7,12 +7,34 @@ public final class Storage {
     public let count: Int
 
     /// Allocates `count` floats, zero-filled unless `zeroed` is false (for results that
-    /// are written in full before they are read).
-    public init(count: Int, zeroed: Bool = true) {
+    /// are written in full before they are read). Fails, taking nothing, past the memory
+    /// budget or when the system refuses; `shape` names the tensor in that error.
+    public init(count: Int, zeroed: Bool = true, shape: [Int]? = nil) throws {
+        guard count >= 0, count <= Shape.maxElements else {
+            throw AllocationError("a tensor of \(count) elements cannot be allocated")
+        }
+        let bytes = Storage.blockBytes(count)
+        try MemoryBudget.check(bytes, shape: shape)
+        guard let raw = BlockCache.shared.take(bytes) ?? Storage.allocate(bytes) else {
+            let what = shape.map { "a \(describeShape($0)) tensor" } ?? "a tensor"
+            throw AllocationError("out of memory: the system refused \(MemoryBudget.formatBytes(bytes)) for \(what)")
+        }
+        self.count = count
+        if zeroed { memset(raw, 0, bytes) }
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        BlockCache.shared.track(live: self.bytes)
+    }
+
+    /// A block of a few floats (a 0-d tensor) outside the budget: when the system cannot
+    /// give 64 bytes, the Swift runtime itself can no longer run.
+    init(few count: Int) {
+        precondition(count >= 0 && count <= 16)
         self.count = count
         let bytes = Storage.blockBytes(count)
-        let raw = BlockCache.shared.take(bytes) ?? Storage.allocate(bytes)
-        if zeroed { memset(raw, 0, bytes) }
+        guard let raw = BlockCache.shared.take(bytes) ?? Storage.allocate(bytes) else {
+            fatalError("lopper: out of memory allocating \(bytes) bytes")
+        }
+        memset(raw, 0, bytes)
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         BlockCache.shared.track(live: self.bytes)
     }
@@ -26,14 +48,10 @@ public final class Storage {
 
     static func blockBytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 
-    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         var raw: UnsafeMutableRawPointer?
-        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
-            // Tensor memory exhausted: nothing a script could do about it.
-            FileHandle.standardError.write("lopper: out of memory allocating \(bytes) bytes\n".data(using: .utf8)!)
-            exit(71)
-        }
-        return raw!
+        guard posix_memalign(&raw, 64, bytes) == 0 else { return nil }
+        return raw
     }
 
     /// Bytes of tensor memory alive in this process (for memory tests and benchmarks).

@@ -53,26 +53,26 @@ extension Tensor {
         }
     }
 
-    public func add(_ s: Float) -> Tensor { map { $0 + s }.recorded("add", [self]) { g in [g] } }
-    public func sub(_ s: Float) -> Tensor { map { $0 - s }.recorded("sub", [self]) { g in [g] } }
+    public func add(_ s: Float) throws -> Tensor { try map { $0 + s }.recorded("add", [self]) { g in [g] } }
+    public func sub(_ s: Float) throws -> Tensor { try map { $0 - s }.recorded("sub", [self]) { g in [g] } }
     /// s - self.
-    public func rsub(_ s: Float) -> Tensor { map { s - $0 }.recorded("rsub", [self]) { g in [g.neg()] } }
-    public func mul(_ s: Float) -> Tensor { map { $0 * s }.recorded("mul", [self]) { g in [g.mul(s)] } }
-    public func div(_ s: Float) -> Tensor { map { $0 / s }.recorded("div", [self]) { g in [g.div(s)] } }
+    public func rsub(_ s: Float) throws -> Tensor { try map { s - $0 }.recorded("rsub", [self]) { g in [try g.neg()] } }
+    public func mul(_ s: Float) throws -> Tensor { try map { $0 * s }.recorded("mul", [self]) { g in [try g.mul(s)] } }
+    public func div(_ s: Float) throws -> Tensor { try map { $0 / s }.recorded("div", [self]) { g in [try g.div(s)] } }
     /// s / self.
-    public func rdiv(_ s: Float) -> Tensor {
-        map { s / $0 }.recorded("rdiv", [self]) { [x = self] g in [try g.mul(-s).div(x.mul(x))] }
+    public func rdiv(_ s: Float) throws -> Tensor {
+        try map { s / $0 }.recorded("rdiv", [self]) { [x = self] g in [try g.mul(-s).div(x.mul(x))] }
     }
-    public func pow(_ s: Float) -> Tensor {
+    public func pow(_ s: Float) throws -> Tensor {
         let out: Tensor
-        if s == 2 { out = map { $0 * $0 } } else if s == 0.5 { out = map { $0.squareRoot() } } else { out = map { Foundation.powf($0, s) } }
+        if s == 2 { out = try map { $0 * $0 } } else if s == 0.5 { out = try map { $0.squareRoot() } } else { out = try map { Foundation.powf($0, s) } }
         return out.recorded("pow", [self]) { [x = self] g in [try g.mul(x.pow(s - 1).mul(s))] }
     }
     /// s ^ self.
-    public func rpow(_ s: Float) -> Tensor {
-        let out = map { Foundation.powf(s, $0) }
+    public func rpow(_ s: Float) throws -> Tensor {
+        let out = try map { Foundation.powf(s, $0) }
         return out.recorded("rpow", [self]) { [x = self, y = out.detach()] g in
-            [try g.mul(reuse(y) { x.rpow(s) }).mul(Foundation.logf(s))]
+            [try g.mul(reuse(y) { try x.rpow(s) }).mul(Foundation.logf(s))]
         }
     }
 
@@ -82,43 +82,43 @@ extension Tensor {
     public func le(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "le") { $0 <= $1 ? 1 : 0 } }
     public func eq(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "eq") { $0 == $1 ? 1 : 0 } }
     public func ne(_ o: Tensor) throws -> Tensor { try Tensor.zip(self, o, op: "ne") { $0 != $1 ? 1 : 0 } }
-    public func gt(_ s: Float) -> Tensor { map { $0 > s ? 1 : 0 } }
-    public func lt(_ s: Float) -> Tensor { map { $0 < s ? 1 : 0 } }
-    public func ge(_ s: Float) -> Tensor { map { $0 >= s ? 1 : 0 } }
-    public func le(_ s: Float) -> Tensor { map { $0 <= s ? 1 : 0 } }
-    public func eq(_ s: Float) -> Tensor { map { $0 == s ? 1 : 0 } }
-    public func ne(_ s: Float) -> Tensor { map { $0 != s ? 1 : 0 } }
+    public func gt(_ s: Float) throws -> Tensor { try map { $0 > s ? 1 : 0 } }
+    public func lt(_ s: Float) throws -> Tensor { try map { $0 < s ? 1 : 0 } }
+    public func ge(_ s: Float) throws -> Tensor { try map { $0 >= s ? 1 : 0 } }
+    public func le(_ s: Float) throws -> Tensor { try map { $0 <= s ? 1 : 0 } }
+    public func eq(_ s: Float) throws -> Tensor { try map { $0 == s ? 1 : 0 } }
+    public func ne(_ s: Float) throws -> Tensor { try map { $0 != s ? 1 : 0 } }
 
-    public func neg() -> Tensor { map { -$0 }.recorded("neg", [self]) { g in [g.neg()] } }
-    public func abs() -> Tensor { map { Swift.abs($0) }.recorded("abs", [self]) { [x = self] g in [try g.mul(x.sign())] } }
-    public func sign() -> Tensor { map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
-    public func sqrt() -> Tensor {
+    public func neg() throws -> Tensor { try map { -$0 }.recorded("neg", [self]) { g in [try g.neg()] } }
+    public func abs() throws -> Tensor { try map { Swift.abs($0) }.recorded("abs", [self]) { [x = self] g in [try g.mul(x.sign())] } }
+    public func sign() throws -> Tensor { try map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
+    public func sqrt() throws -> Tensor {
         let out: Tensor
         if isContiguous {
-            out = Tensor(uninitializedShape: shape)
+            out = try Tensor(uninitializedShape: shape)
             lk_sqrt(out.data, data, count)
         } else {
-            out = map { $0.squareRoot() }
+            out = try map { $0.squareRoot() }
         }
-        return out.recorded("sqrt", [self]) { [x = self, y = out.detach()] g in [try g.div(reuse(y) { x.sqrt() }.mul(2))] }
+        return out.recorded("sqrt", [self]) { [x = self, y = out.detach()] g in [try g.div(reuse(y) { try x.sqrt() }.mul(2))] }
     }
-    public func exp() -> Tensor {
-        let out = map { Foundation.expf($0) }
-        return out.recorded("exp", [self]) { [x = self, y = out.detach()] g in [try g.mul(reuse(y) { x.exp() })] }
+    public func exp() throws -> Tensor {
+        let out = try map { Foundation.expf($0) }
+        return out.recorded("exp", [self]) { [x = self, y = out.detach()] g in [try g.mul(reuse(y) { try x.exp() })] }
     }
-    public func log() -> Tensor { map { Foundation.logf($0) }.recorded("log", [self]) { [x = self] g in [try g.div(x)] } }
-    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 }.recorded("relu", [self]) { [x = self] g in [try g.mul(x.gt(0))] } }
-    public func sigmoid() -> Tensor {
-        let out = map { 1 / (1 + Foundation.expf(-$0)) }
+    public func log() throws -> Tensor { try map { Foundation.logf($0) }.recorded("log", [self]) { [x = self] g in [try g.div(x)] } }
+    public func relu() throws -> Tensor { try map { $0 > 0 ? $0 : 0 }.recorded("relu", [self]) { [x = self] g in [try g.mul(x.gt(0))] } }
+    public func sigmoid() throws -> Tensor {
+        let out = try map { 1 / (1 + Foundation.expf(-$0)) }
         return out.recorded("sigmoid", [self]) { [x = self, y = out.detach()] g in
-            let s = reuse(y) { x.sigmoid() }
+            let s = try reuse(y) { try x.sigmoid() }
             return [try g.mul(s).mul(s.rsub(1))]
         }
     }
-    public func tanh() -> Tensor {
-        let out = map { Foundation.tanhf($0) }
+    public func tanh() throws -> Tensor {
+        let out = try map { Foundation.tanhf($0) }
         return out.recorded("tanh", [self]) { [x = self, y = out.detach()] g in
-            let t = reuse(y) { x.tanh() }
+            let t = try reuse(y) { try x.tanh() }
             return [try g.mul(t.mul(t).rsub(1))]
         }
     }
@@ -130,7 +130,7 @@ extension Tensor {
             throw TensorError("clamp: min \(low) is greater than max \(high)")
         }
         let lo = low ?? -.infinity, hi = high ?? .infinity
-        return map { Swift.min(Swift.max($0, lo), hi) }.recorded("clamp", [self]) { [x = self] g in
+        return try map { Swift.min(Swift.max($0, lo), hi) }.recorded("clamp", [self]) { [x = self] g in
             [try g.mul(x.map { $0 >= lo && $0 <= hi ? 1 : 0 })]
         }
     }
@@ -138,7 +138,7 @@ extension Tensor {
     /// Elements of `a` where `condition` is non-zero, else of `b` (all broadcast).
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         try zip3(condition, a, b, op: "where") { $0 != 0 ? $1 : $2 }.recorded("where", [a, b]) { g in
-            let keep = condition.ne(0)
+            let keep = try condition.ne(0)
             return [try g.mul(keep).sumTo(a.shape), try g.mul(keep.rsub(1)).sumTo(b.shape)]
         }
     }

@@ -40,8 +40,10 @@ public struct Window2d: Equatable {
         guard shape.count == 4 else {
             throw TensorError("\(op): expected an input of shape [N,C,H,W], got \(describeShape(shape))")
         }
-        guard kernel.h > 0, kernel.w > 0, stride.h > 0, stride.w > 0, padding.h >= 0, padding.w >= 0 else {
-            throw TensorError("\(op): kernel and stride must be positive and padding non-negative, got kernel \(kernel.h)x\(kernel.w), stride \(stride.h)x\(stride.w), padding \(padding.h)x\(padding.w)")
+        let limit = 1 << 30  // keeps the size arithmetic below far from overflow
+        guard kernel.h > 0, kernel.w > 0, stride.h > 0, stride.w > 0, padding.h >= 0, padding.w >= 0,
+              [kernel.h, kernel.w, stride.h, stride.w, padding.h, padding.w].allSatisfy({ $0 <= limit }) else {
+            throw TensorError("\(op): kernel and stride must be positive and padding non-negative (each at most 2^30), got kernel \(kernel.h)x\(kernel.w), stride \(stride.h)x\(stride.w), padding \(padding.h)x\(padding.w)")
         }
         let (oh, ow) = outputSize(shape[2], shape[3])
         guard oh > 0, ow > 0, shape[2] + 2 * padding.h >= kernel.h, shape[3] + 2 * padding.w >= kernel.w else {
@@ -56,8 +58,8 @@ extension Tensor {
     /// (c, oh·s + i − p, ow·s + j − p) of every output position, zero outside the image.
     public func unfold(_ win: Window2d) throws -> Tensor {
         let (oh, ow) = try win.check(shape, op: "unfold")
-        let x = contiguous()
-        let out = Tensor(uninitializedShape: [shape[1] * win.kernel.h * win.kernel.w, shape[0] * oh * ow])
+        let x = try contiguous()
+        let out = try Tensor(uninitializedShape: [shape[1] * win.kernel.h * win.kernel.w, shape[0] * oh * ow])
         lk_im2col(x.data, out.data, win.geometry(shape, oh, ow))
         return out.recorded("unfold", [self]) { [s = shape] g in [try g.fold(win, into: s)] }
     }
@@ -70,8 +72,8 @@ extension Tensor {
         guard shape == [rows, cols] else {
             throw TensorError("fold: expected columns of shape [\(rows),\(cols)] for input \(describeShape(inputShape)), got \(describeShape(shape))")
         }
-        let g = contiguous()
-        let out = Tensor(shape: inputShape)
+        let g = try contiguous()
+        let out = try Tensor(shape: inputShape)
         lk_col2im(g.data, out.data, win.geometry(inputShape, oh, ow))
         return out.recorded("fold", [self]) { g in [try g.unfold(win)] }
     }
@@ -92,9 +94,9 @@ extension Tensor {
         }
         let win = Window2d(kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
         let (oh, ow) = try win.check(shape, op: "conv2d")
-        let x = contiguous(), w = weight.contiguous(), b = bias?.contiguous()
+        let x = try contiguous(), w = try weight.contiguous(), b = try bias?.contiguous()
         let plan = ConvPlan(input: shape, weight: weight.shape, window: win, output: (oh, ow))
-        let out = Tensor(uninitializedShape: [shape[0], o, oh, ow])
+        let out = try Tensor(uninitializedShape: [shape[0], o, oh, ow])
         Parallel.forEachChunk(shape[0]) { _, samples in
             let scratch = plan.scratch(backward: false)
             for s in samples {
@@ -104,19 +106,19 @@ extension Tensor {
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return out.recorded("conv2d", inputs) { [input = self] g in
             if Autograd.isEnabled { return try input.conv2dGradientsRecorded(g, weight, bias: bias, win) }
-            return input.conv2dGradients(g.contiguous(), w, wantW: weight.requiresGrad, bias: bias, plan)
+            return try input.conv2dGradients(try g.contiguous(), w, wantW: weight.requiresGrad, bias: bias, plan)
         }
     }
 
     /// The gradients of `conv2d` for input, weight and bias, per sample like the forward
     /// pass; each chunk of samples sums its own weight and bias gradients, added up in
     /// chunk order at the end.
-    private func conv2dGradients(_ g: Tensor, _ w: Tensor, wantW: Bool, bias: Tensor?, _ plan: ConvPlan) -> [Tensor?] {
-        let x = contiguous(), n = shape[0], o = plan.o, l = plan.oh * plan.ow
+    private func conv2dGradients(_ g: Tensor, _ w: Tensor, wantW: Bool, bias: Tensor?, _ plan: ConvPlan) throws -> [Tensor?] {
+        let x = try contiguous(), n = shape[0], o = plan.o, l = plan.oh * plan.ow
         let wantB = bias?.requiresGrad ?? false
-        let gx = requiresGrad ? Tensor(uninitializedShape: shape) : nil
+        let gx = requiresGrad ? try Tensor(uninitializedShape: shape) : nil
         let chunks = Parallel.chunkCount(n)
-        let gw = Tensor(shape: [chunks, w.count]), gb = Tensor(shape: [chunks, o])
+        let gw = try Tensor(shape: [chunks, w.count]), gb = try Tensor(shape: [chunks, o])
         let flipped = gx == nil ? [] : plan.flipped(w.data)
         flipped.withUnsafeBufferPointer { flippedWeights in
             Parallel.forEachChunk(n) { chunk, samples in
@@ -130,13 +132,13 @@ extension Tensor {
                 }
             }
         }
-        func total(_ t: Tensor, _ shape: [Int]) -> Tensor {
-            let per = t.count / chunks, sum = Tensor(uninitializedShape: shape)
+        func total(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
+            let per = t.count / chunks, sum = try Tensor(uninitializedShape: shape)
             sum.data.update(from: t.data, count: per)
             for c in 1..<Swift.max(1, chunks) { let p = t.data + c * per; for i in 0..<per { sum.data[i] += p[i] } }
             return sum
         }
-        return [gx, wantW ? total(gw, w.shape) : nil, wantB ? total(gb, [o]) : nil]
+        return [gx, wantW ? try total(gw, w.shape) : nil, wantB ? try total(gb, [o]) : nil]
     }
 
     /// The same gradients written with recorded ops (unfold, fold, matmul), so that a

@@ -27,8 +27,8 @@ extension Tensor {
     }
 
     /// A [N, C] matrix with `on` at each row's class (0-based `classes`) and `off` elsewhere.
-    static func classMatrix(_ classes: [Int], count c: Int, on: Float, off: Float) -> Tensor {
-        let t = Tensor(shape: [classes.count, c])
+    static func classMatrix(_ classes: [Int], count c: Int, on: Float, off: Float) throws -> Tensor {
+        let t = try Tensor(shape: [classes.count, c])
         t.fill_(off)
         for (i, k) in classes.enumerated() { t.data[i * c + k] = on }
         return t
@@ -52,7 +52,7 @@ extension Tensor {
     /// Mean negative log-likelihood of `target` classes (1-based) under log-probabilities.
     public func nllLoss(_ target: Tensor) throws -> Tensor {
         let classes = try classIndices(target, op: "nll_loss")
-        let pick = Tensor.classMatrix(classes, count: shape[1], on: 1, off: 0)
+        let pick = try Tensor.classMatrix(classes, count: shape[1], on: 1, off: 0)
         return try mul(pick).sum().mul(-1 / Float(shape[0]))
     }
 
@@ -62,7 +62,7 @@ extension Tensor {
         guard eps >= 0 && eps <= 1 else { throw TensorError("cross_entropy: label smoothing must be in [0, 1], got \(eps)") }
         let classes = try classIndices(target, op: "cross_entropy")
         let c = shape[1]
-        let weights = Tensor.classMatrix(classes, count: c, on: 1 - eps + eps / Float(c), off: eps / Float(c))
+        let weights = try Tensor.classMatrix(classes, count: c, on: 1 - eps + eps / Float(c), off: eps / Float(c))
         return try logSoftmax(dim: 1).mul(weights).sum().mul(-1 / Float(shape[0]))
     }
 

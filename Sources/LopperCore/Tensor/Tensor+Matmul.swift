@@ -4,11 +4,11 @@ import CBLAS
 /// transposed operands, without a copy.
 extension Tensor {
     /// How a 2-d view is handed to sgemm: transposed or not, and its leading dimension.
-    private func gemmOperand() -> (Tensor, CBLAS_TRANSPOSE, Int32) {
+    private func gemmOperand() throws -> (Tensor, CBLAS_TRANSPOSE, Int32) {
         let r = shape[0], c = shape[1]
         if strides[1] == 1 && strides[0] >= Swift.max(1, c) { return (self, CblasNoTrans, Int32(strides[0])) }
         if strides[0] == 1 && strides[1] >= Swift.max(1, r) { return (self, CblasTrans, Int32(strides[1])) }
-        let copy = clone()
+        let copy = try clone()
         return (copy, CblasNoTrans, Int32(Swift.max(1, c)))
     }
 
@@ -16,12 +16,12 @@ extension Tensor {
     /// 2^19 multiply-adds or more are split over the workers by rows of c, or by columns
     /// when it has few rows; each part is one single-threaded sgemm over the whole k. The
     /// split is fixed by the shapes and the worker count, so results repeat exactly.
-    public static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) throws {
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
         if m == 0 || n == 0 { return }
         if k == 0 { if beta == 0 { c.zero_() } else { c.mul_(beta) }; return }
-        let (av, ta, lda) = a.gemmOperand()
-        let (bv, tb, ldb) = b.gemmOperand()
+        let (av, ta, lda) = try a.gemmOperand()
+        let (bv, tb, ldb) = try b.gemmOperand()
         let ldc = c.strides[0]
         let parts = m * n * k >= 1 << 19 ? Parallel.workers : 1
         let byRows = m >= n || m >= 64 * parts
@@ -46,8 +46,8 @@ extension Tensor {
     /// dimension, and leading (batch) dimensions broadcast.
     public func matmul(_ other: Tensor) throws -> Tensor {
         if rank == 2 && other.rank == 2 && shape[1] == other.shape[0] {
-            let out = Tensor(uninitializedShape: [shape[0], other.shape[1]])
-            Tensor.gemm(self, other, into: out)
+            let out = try Tensor(uninitializedShape: [shape[0], other.shape[1]])
+            try Tensor.gemm(self, other, into: out)
             return out.recorded("matmul", [self, other]) { [a = self] g in
                 [a.requiresGrad ? try g.matmul(other.transpose(0, 1)) : nil,
                  other.requiresGrad ? try a.transpose(0, 1).matmul(g) : nil]
@@ -70,9 +70,9 @@ extension Tensor {
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = try Shape.broadcast(batchA, batchB, op: "matmul")
         var outShape = batch + [m, n]
-        let out = Tensor(uninitializedShape: outShape)
+        let out = try Tensor(uninitializedShape: outShape)
         if batch.isEmpty {
-            Tensor.gemm(a, b, into: out)
+            try Tensor.gemm(a, b, into: out)
         } else {
             let ea = try a.expand(batch + [m, k]), eb = try b.expand(batch + [k2, n])
             let nb = Shape.count(batch)
@@ -85,7 +85,7 @@ extension Tensor {
                     rest %= bStrides[d]
                     va = try va.select(0, idx); vb = try vb.select(0, idx); vo = try vo.select(0, idx)
                 }
-                Tensor.gemm(va, vb, into: vo)
+                try Tensor.gemm(va, vb, into: vo)
             }
         }
         if other.rank == 1 { outShape.removeLast() }
@@ -116,12 +116,12 @@ extension Tensor {
             return try flat.reshape(Array(shape.dropLast()) + [outF])
         }
         let n = shape[0]
-        let out = Tensor(uninitializedShape: [n, outF])
+        let out = try Tensor(uninitializedShape: [n, outF])
         if let bias {
-            let b = bias.contiguous()
+            let b = try bias.contiguous()
             for r in 0..<n { (out.data + r * outF).update(from: b.data, count: outF) }
         }
-        Tensor.gemm(self, try weight.transpose(0, 1), into: out, beta: bias == nil ? 0 : 1)
+        try Tensor.gemm(self, try weight.transpose(0, 1), into: out, beta: bias == nil ? 0 : 1)
         var inputs = [self, weight]
         if let bias { inputs.append(bias) }
         return out.recorded("linear", inputs) { [x = self] g in

@@ -33,10 +33,10 @@ extension Tensor {
         guard padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
             throw TensorError("max_pool2d: padding should be at most half the kernel, got padding \(padding.0)x\(padding.1) for kernel \(kernel.0)x\(kernel.1)")
         }
-        let x = contiguous()
-        let out = Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
+        let x = try contiguous()
+        let out = try Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
         // Winner positions, kept in pooled tensor memory (Int32 in Float-sized slots).
-        let positions = Tensor(uninitializedShape: out.shape)
+        let positions = try Tensor(uninitializedShape: out.shape)
         lk_max_pool(x.data, out.data, positions.indices, win.geometry(shape, oh, ow))
         return out.recorded("max_pool2d", [self]) { [s = shape] g in
             [try g.scatterPlanes(positions, into: s)]
@@ -45,8 +45,8 @@ extension Tensor {
 
     /// The backward of max pooling: each gradient entry added at its recorded position.
     func scatterPlanes(_ positions: Tensor, into inputShape: [Int]) throws -> Tensor {
-        let g = contiguous()
-        let out = Tensor(shape: inputShape)
+        let g = try contiguous()
+        let out = try Tensor(shape: inputShape)
         let planes = inputShape[0] * inputShape[1]
         lk_scatter_planes(g.data, out.data, positions.indices, planes, inputShape[2] * inputShape[3], g.count / Swift.max(planes, 1))
         return out.recorded("max_pool2d_backward", [self]) { [s = shape] gg in
@@ -56,8 +56,8 @@ extension Tensor {
 
     /// The adjoint of `scatterPlanes`: reads each recorded position.
     func gatherPlanes(_ positions: Tensor, shape outShape: [Int]) throws -> Tensor {
-        let x = contiguous()
-        let out = Tensor(uninitializedShape: outShape)
+        let x = try contiguous()
+        let out = try Tensor(uninitializedShape: outShape)
         let planes = outShape[0] * outShape[1]
         lk_gather_planes(x.data, out.data, positions.indices, planes, shape[2] * shape[3], out.count / Swift.max(planes, 1))
         return out.recorded("max_pool2d_gather", [self]) { [s = shape] g in
@@ -80,18 +80,19 @@ extension Tensor {
         guard rank == 4 else {
             throw TensorError("adaptive_avg_pool2d: expected an input of shape [N,C,H,W], got \(describeShape(shape))")
         }
-        guard size.0 > 0, size.1 > 0 else {
-            throw TensorError("adaptive_avg_pool2d: output size must be positive, got \(size.0)x\(size.1)")
+        guard size.0 > 0, size.1 > 0, size.0 <= 1 << 30, size.1 <= 1 << 30 else {
+            throw TensorError("adaptive_avg_pool2d: output size must be positive (each at most 2^30), got \(size.0)x\(size.1)")
         }
+        try MemoryBudget.checkShape([shape[0], shape[1], size.0, size.1], op: "adaptive_avg_pool2d")
         return try pooledMean(.adaptive(input: shape[2], output: size.0), .adaptive(input: shape[3], output: size.1), divisor: nil)
     }
 
     /// Window means; `divisor` nil divides by each window's own area.
     func pooledMean(_ rows: PoolBins, _ cols: PoolBins, divisor: Float?) throws -> Tensor {
-        let x = contiguous()
+        let x = try contiguous()
         let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let (oh, ow) = (rows.start.count, cols.start.count)
-        let out = Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
+        let out = try Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
         for p in 0..<planes {
             let plane = x.data + p * h * w
             for y in 0..<oh {
@@ -110,8 +111,8 @@ extension Tensor {
 
     /// The adjoint of `pooledMean`: each entry spread evenly over its window.
     func spreadMean(_ rows: PoolBins, _ cols: PoolBins, divisor: Float?, into inputShape: [Int]) throws -> Tensor {
-        let g = contiguous()
-        let out = Tensor(shape: inputShape)
+        let g = try contiguous()
+        let out = try Tensor(shape: inputShape)
         let (planes, h, w) = (inputShape[0] * inputShape[1], inputShape[2], inputShape[3])
         let (oh, ow) = (rows.start.count, cols.start.count)
         for p in 0..<planes {

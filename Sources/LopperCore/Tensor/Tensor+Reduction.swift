@@ -21,9 +21,15 @@ extension Tensor {
     func reduce(dim: Int?, keepdim: Bool, op: String, initial: Double,
                 _ combine: (Double, Float) -> Double, finish: (Double, Int) -> Float) throws -> Tensor {
         let (outer, n, inner, outShape) = try reductionLayout(dim, keepdim: keepdim, op: op)
-        let x = contiguous(), p = x.data
-        let out = Tensor(uninitializedShape: outShape)
+        let x = try contiguous(), p = x.data
+        let out = try Tensor(uninitializedShape: outShape)
         let o = out.data
+        if x.count == 0 {
+            // Nothing to fold: each result is the empty reduction (no loop over the
+            // reduced dimension, which may be huge beside a size-0 one).
+            for i in 0..<out.count { o[i] = finish(initial, n) }
+            return out
+        }
         if inner == 1 {
             for i in 0..<outer {
                 var acc = initial
@@ -159,8 +165,8 @@ extension Tensor {
     public func extremum(largest: Bool, dim: Int?, keepdim: Bool = false, op: String) throws -> (values: Tensor, indices: Tensor) {
         try requireNonEmpty(op)
         let (outer, n, inner, outShape) = try reductionLayout(dim, keepdim: keepdim, op: op)
-        let x = contiguous(), p = x.data
-        let values = Tensor(shape: outShape), indices = Tensor(shape: outShape)
+        let x = try contiguous(), p = x.data
+        let values = try Tensor(shape: outShape), indices = try Tensor(shape: outShape)
         for i in 0..<outer {
             for j in 0..<inner {
                 var best = p[i * n * inner + j], at = 0

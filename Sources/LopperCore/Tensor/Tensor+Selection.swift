@@ -11,7 +11,7 @@ extension Tensor {
             throw TensorError("gather: index \(describeShape(index.shape)) does not match \(describeShape(shape)) outside dimension \(d)")
         }
         let k = rank == 0 ? 1 : index.shape[d]
-        let x = contiguous(), idx = index.contiguous(), out = Tensor(shape: index.shape)
+        let x = try contiguous(), idx = try index.contiguous(), out = try Tensor(shape: index.shape)
         for i in 0..<outer { for t in 0..<k { for j in 0..<inner {
             let at = (i * k + t) * inner + j
             let src = Int(idx.data[at])
@@ -30,9 +30,9 @@ extension Tensor {
         }
         var outShape = shape
         if rank > 0 { outShape[d] = size }
-        let out = Tensor(shape: outShape)
+        let out = try Tensor(shape: outShape)
         let (outer, k, inner, _) = try slices(dim: d, op: "scatter")
-        let v = contiguous(), idx = index.contiguous()
+        let v = try contiguous(), idx = try index.contiguous()
         for i in 0..<outer { for t in 0..<k { for j in 0..<inner {
             let at = (i * k + t) * inner + j
             let dst = Int(idx.data[at])
@@ -96,8 +96,8 @@ extension Tensor {
         }
         var outShape = shape
         if rank > 0 { outShape[d] = k }
-        let values = Tensor(shape: outShape), indices = Tensor(shape: outShape)
-        let x = contiguous(), p = x.data
+        let values = try Tensor(shape: outShape), indices = try Tensor(shape: outShape)
+        let x = try contiguous(), p = x.data
         let pairs = UnsafeMutablePointer<(Float, Int32)>.allocate(capacity: Swift.max(n, 1))
         defer { pairs.deallocate() }
         let before: ((Float, Int32), (Float, Int32)) -> Bool = largest
@@ -125,10 +125,10 @@ extension Tensor {
             guard k >= 1 && k <= count else {
                 throw TensorError("kthvalue: k = \(k) is out of range for \(count) elements")
             }
-            let buffer = unrecordedClone()
+            let buffer = try unrecordedClone()
             Tensor.select(buffer.data, count: count, k: k - 1, by: Tensor.less)
             let v = buffer.data[k - 1]
-            let flat = contiguous()
+            let flat = try contiguous()
             var at = 0
             while at < count && !(flat.data[at] == v || (v.isNaN && flat.data[at].isNaN)) { at += 1 }
             let index = Tensor(scalar: Float(at))
@@ -142,7 +142,7 @@ extension Tensor {
         }
         let (v, i) = try topk(k, dim: dim, largest: false, op: "kthvalue")
         let vs = try v.narrow(d, k - 1, 1), idx = try i.narrow(d, k - 1, 1)
-        return keepdim ? (vs.clone(), idx.clone()) : (try vs.squeeze(d).clone(), try idx.squeeze(d).clone())
+        return keepdim ? (try vs.clone(), try idx.clone()) : (try vs.squeeze(d).clone(), try idx.squeeze(d).clone())
     }
 
     /// The q-quantile (0 ≤ q ≤ 1) of all elements, interpolating linearly between order
@@ -150,7 +150,7 @@ extension Tensor {
     public func quantile(_ q: Double) throws -> Float {
         guard q >= 0 && q <= 1 else { throw TensorError("quantile: q must be in [0, 1], got \(q)") }
         guard count > 0 else { throw TensorError("quantile: tensor of shape \(describeShape(shape)) is empty") }
-        let buffer = unrecordedClone(), a = buffer.data
+        let buffer = try unrecordedClone(), a = buffer.data
         let pos = q * Double(count - 1)
         let lo = Int(pos.rounded(.down))
         Tensor.select(a, count: count, k: lo, by: Tensor.less)

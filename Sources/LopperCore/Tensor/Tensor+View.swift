@@ -24,7 +24,7 @@ extension Tensor {
 
     /// Same elements, another shape; a view when contiguous, else a copy.
     public func reshape(_ newShape: [Int]) throws -> Tensor {
-        reshapedView(try inferShape(newShape, op: "reshape"))
+        try reshapedView(try inferShape(newShape, op: "reshape"))
             .recorded("reshape", [self]) { [s = shape] g in [try g.reshape(s)] }
     }
 
@@ -89,7 +89,7 @@ extension Tensor {
     /// Elements start..<start+length along `dim`.
     public func narrow(_ dim: Int, _ start: Int, _ length: Int) throws -> Tensor {
         let d = try Shape.normalize(dim: dim, rank: rank, op: "narrow")
-        guard rank > 0, start >= 0, length >= 0, start + length <= shape[d] else {
+        guard rank > 0, start >= 0, length >= 0, start <= shape[d], length <= shape[d] - start else {
             throw TensorError("narrow: range start \(start) length \(length) does not fit dimension \(d) of size \(rank > 0 ? shape[d] : 0)")
         }
         var s = shape
@@ -100,7 +100,7 @@ extension Tensor {
 
     /// A zero tensor of `shape` holding self at `start` along `dim` (narrow's backward).
     func placed(into shape: [Int], dim: Int, start: Int) throws -> Tensor {
-        let out = Tensor(shape: shape)
+        let out = try Tensor(shape: shape)
         try Autograd.noGrad { try out.narrow(dim, start, self.shape[dim]) }.copyElements(from: self)
         return out.recorded("narrow_backward", [self]) { [n = self.shape[dim]] g in [try g.narrow(dim, start, n)] }
     }
@@ -120,6 +120,7 @@ extension Tensor {
 
     /// A view repeating size-1 dimensions to `target` (stride 0), NumPy broadcasting rules.
     public func expand(_ target: [Int]) throws -> Tensor {
+        try Shape.checkedCount(target, op: "expand")
         let out = try Shape.broadcast(shape, target, op: "expand")
         guard out == target else {
             throw TensorError("expand: cannot expand \(describeShape(shape)) to \(describeShape(target))")
@@ -148,7 +149,7 @@ extension Tensor {
         }
         var shape = first.shape
         shape[d] = total
-        let out = Tensor(shape: shape)
+        let out = try Tensor(shape: shape)
         var start = 0
         var starts: [Int] = []
         for t in tensors {

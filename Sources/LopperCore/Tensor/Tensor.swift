@@ -25,15 +25,18 @@ public final class Tensor {
         self.offset = offset
     }
 
-    /// A new zero-filled contiguous tensor.
-    public convenience init(shape: [Int]) {
-        self.init(storage: Storage(count: Shape.count(shape)), shape: shape,
+    /// A new zero-filled contiguous tensor. Fails on an impossible shape (negative or
+    /// overflowing sizes) or past the memory budget.
+    public convenience init(shape: [Int]) throws {
+        let n = try Shape.elementCount(shape)
+        self.init(storage: try Storage(count: n, shape: shape), shape: shape,
                   strides: Shape.contiguousStrides(shape), offset: 0)
     }
 
     /// A new contiguous tensor whose elements the caller writes before reading.
-    convenience init(uninitializedShape shape: [Int]) {
-        self.init(storage: Storage(count: Shape.count(shape), zeroed: false), shape: shape,
+    convenience init(uninitializedShape shape: [Int]) throws {
+        let n = try Shape.elementCount(shape)
+        self.init(storage: try Storage(count: n, zeroed: false, shape: shape), shape: shape,
                   strides: Shape.contiguousStrides(shape), offset: 0)
     }
 
@@ -42,7 +45,7 @@ public final class Tensor {
         guard Shape.count(shape) == values.count else {
             throw TensorError("tensor: shape \(describeShape(shape)) needs \(Shape.count(shape)) values, got \(values.count)")
         }
-        self.init(shape: shape)
+        try self.init(shape: shape)
         values.withUnsafeBufferPointer { src in
             guard let s = src.baseAddress else { return }
             data.update(from: s, count: values.count)
@@ -51,7 +54,7 @@ public final class Tensor {
 
     /// A 0-d tensor holding one number.
     public convenience init(scalar: Float) {
-        self.init(shape: [])
+        self.init(storage: Storage(few: 1), shape: [], strides: [], offset: 0)
         data[0] = scalar
     }
 
@@ -73,24 +76,33 @@ public final class Tensor {
     }
 
     /// This tensor if contiguous, else a contiguous copy.
-    public func contiguous() -> Tensor { isContiguous ? self : clone() }
+    public func contiguous() throws -> Tensor { isContiguous ? self : try clone() }
 
     /// A contiguous copy with its own storage.
-    public func clone() -> Tensor {
-        unrecordedClone().recorded("clone", [self]) { g in [g] }
+    public func clone() throws -> Tensor {
+        try unrecordedClone().recorded("clone", [self]) { g in [g] }
     }
 
     /// A contiguous copy, outside the autograd graph.
-    func unrecordedClone() -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
-        out.copyElements(from: self)
+    func unrecordedClone() throws -> Tensor {
+        let out = try Tensor(uninitializedShape: shape)
+        try out.copyElements(from: self)
         return out
     }
 
-    /// The elements in row-major order.
+    /// The elements in row-major order (read in place: no copy of the tensor is made).
     public func toArray() -> [Float] {
-        let c = contiguous()
-        return Array(UnsafeBufferPointer(start: c.data, count: count))
+        if isContiguous { return Array(UnsafeBufferPointer(start: data, count: count)) }
+        return [Float](unsafeUninitializedCapacity: count) { buf, initialized in
+            let o = buf.baseAddress!
+            var k = 0
+            StridedLoop.run(shape: shape, strides: [strides]) { off, n, st in
+                let p = self.data + off[0], s = st[0]
+                for i in 0..<n { (o + k + i).initialize(to: p[i * s]) }
+                k += n
+            }
+            initialized = count
+        }
     }
 
     /// The single element of a one-element tensor.
@@ -119,12 +131,12 @@ public final class Tensor {
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
 
     /// Copies `source` (same element count, any layout) into this tensor's shape, row-major.
-    func copyElements(from source: Tensor) {
+    func copyElements(from source: Tensor) throws {
         if source.isContiguous && isContiguous {
             data.update(from: source.data, count: count)
             return
         }
-        let src = source.shape == shape ? source : source.reshapedView(shape)
+        let src = source.shape == shape ? source : try source.reshapedView(shape)
         StridedLoop.run(shape: shape, strides: [strides, src.strides]) { off, n, st in
             let o = self.data + off[0], s = src.data + off[1]
             let so = st[0], ss = st[1]
@@ -136,8 +148,8 @@ public final class Tensor {
 extension Tensor {
     /// A view of the same elements with another shape when the layout allows it, else a
     /// view of a contiguous copy (same count is the caller's duty).
-    func reshapedView(_ newShape: [Int]) -> Tensor {
-        let c = isContiguous ? self : unrecordedClone()
+    func reshapedView(_ newShape: [Int]) throws -> Tensor {
+        let c = isContiguous ? self : try unrecordedClone()
         return Tensor(storage: c.storage, shape: newShape,
                       strides: Shape.contiguousStrides(newShape), offset: c.offset)
     }

@@ -44,7 +44,7 @@ enum DataBindings {
             let ds = try dataset.check(c, 1)
             var flatten = false
             if lua_type(c.L, 2) == LUA_TTABLE { let f = c.field(2, "flatten"); flatten = try c.bool(f, "flatten", default: false); c.pop() }
-            let (x, y) = ds.batch(Array(0..<ds.count)[...], flatten: flatten)
+            let (x, y) = try ds.batch(Array(0..<ds.count)[...], flatten: flatten)
             c.push(x)
             return c.push(y) + 1
         },

@@ -49,7 +49,7 @@ enum MaskBindings {
             try c.arity(1, 2)
             let m = try masks.check(c, 1)
             let rng = c.isNil(2) ? RandomGenerator.shared : RandomGenerator(seed: UInt64(bitPattern: Int64(try c.int(2, "seed"))))
-            return masks.push(c, m.shuffled(rng))
+            return masks.push(c, try m.shuffled(rng))
         },
         LuaFunction("apply") { c in
             // apply(net): sets these masks on the network and zeroes what they remove.
@@ -61,7 +61,7 @@ enum MaskBindings {
             try c.arity(1, 1)
             let m = try masks.check(c, 1)
             lua_createtable(c.L, 0, Int32(m.entries.count))
-            for e in m.entries { c.push(e.mask.clone().detach()); lua_setfield(c.L, -2, e.name) }
+            for e in m.entries { c.push(try e.mask.clone().detach()); lua_setfield(c.L, -2, e.name) }
             return 1
         },
     ], metamethods: [
@@ -83,7 +83,7 @@ enum MaskBindings {
         guard let t = m.mask(name) else {
             throw c.error("no mask named \(name) (masks: \(m.names.joined(separator: ", ")))")
         }
-        return c.push(t.clone().detach())
+        return c.push(try t.clone().detach())
     }
 
     /// A mask set, or a table name → 0/1 tensor (taken in name order).

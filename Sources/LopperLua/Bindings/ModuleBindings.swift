@@ -176,9 +176,9 @@ enum ModuleBindings {
         },
         batchNorm("BatchNorm1d", spatial: false),
         batchNorm("BatchNorm2d", spatial: true),
-        LuaFunction("ReLU") { c in try c.arity(0, 0); return module.push(c, Elementwise.relu()) },
-        LuaFunction("Tanh") { c in try c.arity(0, 0); return module.push(c, Elementwise.tanh()) },
-        LuaFunction("Sigmoid") { c in try c.arity(0, 0); return module.push(c, Elementwise.sigmoid()) },
+        LuaFunction("ReLU") { c in try c.arity(0, 0); return module.push(c, try Elementwise.relu()) },
+        LuaFunction("Tanh") { c in try c.arity(0, 0); return module.push(c, try Elementwise.tanh()) },
+        LuaFunction("Sigmoid") { c in try c.arity(0, 0); return module.push(c, try Elementwise.sigmoid()) },
         LuaFunction("Identity") { c in try c.arity(0, 0); return module.push(c, Elementwise.identity()) },
         LuaFunction("Flatten") { c in try c.arity(0, 0); return module.push(c, Elementwise.flatten()) },
         LuaFunction("LeakyReLU") { c in

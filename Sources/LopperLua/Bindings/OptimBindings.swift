@@ -91,6 +91,9 @@ enum OptimBindings {
             lua_rawgeti(c.L, i, lua_Integer(k))
             defer { c.pop() }
             if let t = c.optTensor(-1) { out.append((String(k), t)); continue }
+            guard lua_type(c.L, -1) == LUA_TTABLE else {
+                throw c.error("expected parameters[\(k)] to be a tensor or a {name = …, tensor = …} table, got \(c.typeName(-1))")
+            }
             let name = c.field(-1, "name"), tensor = c.field(-2, "tensor")
             defer { c.pop(2) }
             out.append((try c.string(name, "parameters[\(k)].name"), try c.tensor(tensor, "parameters[\(k)].tensor to be a tensor")))

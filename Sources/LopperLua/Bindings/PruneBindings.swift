@@ -90,7 +90,9 @@ enum PruneBindings {
         }
         let t = lua_absindex(L, i)
         return try targets.map { target in
-            lua_getfield(L, t, target.name)
+            // Protected: a score table's __index may raise, and must not unwind through Swift.
+            lua_pushstring(L, target.name)
+            lp_pgettable(L, t)
             defer { lp_pop(L, 1) }
             guard let p = lp_to_tensor(L, -1) else {
                 throw LuaError("prune: the \(source) gave no tensor for \(target.name)")
@@ -216,7 +218,7 @@ enum PruneBindings {
             // masks(net [, selection]) → the masks of the prunable tensors (ones where none)
             try c.arity(1, 2)
             let net = try ModuleBindings.check(c, 1)
-            return MaskBindings.masks.push(c, MaskSet.current(net, try selection(try LuaOptions(c, 2, known: selectionKeys), c).select(net, op: c.name)))
+            return MaskBindings.masks.push(c, try MaskSet.current(net, try selection(try LuaOptions(c, 2, known: selectionKeys), c).select(net, op: c.name)))
         },
         LuaFunction("apply") { c in
             // apply(net, masks): sets masks (a mask set or {name = tensor}) and zeroes what they remove
@@ -266,7 +268,7 @@ enum PruneBindings {
             try c.arity(1, 2)
             let net = try ModuleBindings.check(c, 1)
             let opt = c.isNil(2) ? nil : try OptimBindings.optimizer.check(c, 2)
-            return snapshot.push(c, Snapshot(net, optimizer: opt))
+            return snapshot.push(c, try Snapshot(net, optimizer: opt))
         },
         LuaFunction("rewind") { c in
             // rewind(net, snapshot [, optimizer]): weights (and optimizer state, step) back; masks kept

@@ -19,10 +19,15 @@ enum TensorConversion {
             let n = Int(lua_rawlen(L, -1))
             shape.append(n)
             if n == 0 { break }
+            guard shape.count <= Shape.maxRank, lua_checkstack(L, 2) != 0 else {
+                lp_pop(L, depth)
+                throw c.error("tables nest more than \(Shape.maxRank) deep (a tensor has at most \(Shape.maxRank) dimensions; does a table contain itself?)")
+            }
             lua_rawgeti(L, -1, 1)
             depth += 1
         }
         lp_pop(L, depth)
+        try MemoryBudget.checkShape(shape, op: c.name)
         var values: [Float] = []
         values.reserveCapacity(Shape.count(shape))
         try read(c, i, shape: shape, level: 0, path: "", into: &values)
@@ -35,6 +40,7 @@ enum TensorConversion {
         guard n == shape[level] else {
             throw c.error("rows must have equal lengths: element \(path.isEmpty ? "table" : path) has \(n) entries, expected \(shape[level])")
         }
+        guard lua_checkstack(L, 2) != 0 else { throw c.error("out of Lua stack reading a nested table") }
         for k in 0..<n {
             lua_rawgeti(L, idx, lua_Integer(k + 1))
             defer { lp_pop(L, 1) }
@@ -54,9 +60,15 @@ enum TensorConversion {
     }
 
     /// Pushes a tensor as nested tables (a number for a 0-d tensor).
-    static func pushTable(_ c: LuaCall, _ t: Tensor) {
+    static func pushTable(_ c: LuaCall, _ t: Tensor) throws {
         let L = c.L
         if t.rank == 0 { c.push(t.data[0]); return }
+        // One stack slot per dimension, and a Lua table per row: both bounded first.
+        guard lua_checkstack(L, Int32(t.rank) + 2) != 0 else { throw c.error("a \(t.rank)-d tensor nests too deep for the Lua stack") }
+        let rows = t.shape.dropLast().reduce(1) { $0 * $1 }
+        guard t.count <= 1 << 27, rows <= 1 << 27 else {
+            throw c.error("a tensor of shape \(describeShape(t.shape)) is too large for nested Lua tables (at most 2^27 numbers)")
+        }
         func push(_ prefix: [Int]) {
             let d = prefix.count, n = t.shape[d]
             lua_createtable(L, Int32(n), 0)

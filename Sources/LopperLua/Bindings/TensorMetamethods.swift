@@ -7,12 +7,12 @@ import LopperCore
 enum TensorMetamethods {
     /// `a op b` where either side may be a number.
     static func arithmetic(_ name: String, op: String, _ tt: @escaping (Tensor, Tensor) throws -> Tensor,
-                           _ ts: @escaping (Tensor, Float) -> Tensor, _ st: @escaping (Float, Tensor) -> Tensor) -> LuaFunction {
+                           _ ts: @escaping (Tensor, Float) throws -> Tensor, _ st: @escaping (Float, Tensor) throws -> Tensor) -> LuaFunction {
         LuaFunction(op) { c in
             let L = c.L
-            if lua_type(L, 1) == LUA_TNUMBER { return c.push(st(Float(lp_tonumber(L, 1)), try c.tensor(2))) }
+            if lua_type(L, 1) == LUA_TNUMBER { return c.push(try st(Float(lp_tonumber(L, 1)), try c.tensor(2))) }
             let a = try c.tensor(1, "a tensor or a number on each side of \(name)")
-            if lua_type(L, 2) == LUA_TNUMBER { return c.push(ts(a, Float(lp_tonumber(L, 2)))) }
+            if lua_type(L, 2) == LUA_TNUMBER { return c.push(try ts(a, Float(lp_tonumber(L, 2)))) }
             return c.push(try tt(a, try c.tensor(2, "a tensor or a number on each side of \(name)")))
         }
     }
@@ -34,11 +34,11 @@ enum TensorMetamethods {
     }
 
     static let metamethods: [(String, LuaFunction)] = [
-        ("__add", arithmetic("+", op: "add", { try $0.add($1) }, { $0.add($1) }, { $1.add($0) })),
-        ("__sub", arithmetic("-", op: "sub", { try $0.sub($1) }, { $0.sub($1) }, { $1.rsub($0) })),
-        ("__mul", arithmetic("*", op: "mul", { try $0.mul($1) }, { $0.mul($1) }, { $1.mul($0) })),
-        ("__div", arithmetic("/", op: "div", { try $0.div($1) }, { $0.div($1) }, { $1.rdiv($0) })),
-        ("__pow", arithmetic("^", op: "pow", { try $0.pow($1) }, { $0.pow($1) }, { $1.rpow($0) })),
+        ("__add", arithmetic("+", op: "add", { try $0.add($1) }, { try $0.add($1) }, { try $1.add($0) })),
+        ("__sub", arithmetic("-", op: "sub", { try $0.sub($1) }, { try $0.sub($1) }, { try $1.rsub($0) })),
+        ("__mul", arithmetic("*", op: "mul", { try $0.mul($1) }, { try $0.mul($1) }, { try $1.mul($0) })),
+        ("__div", arithmetic("/", op: "div", { try $0.div($1) }, { try $0.div($1) }, { try $1.rdiv($0) })),
+        ("__pow", arithmetic("^", op: "pow", { try $0.pow($1) }, { try $0.pow($1) }, { try $1.rpow($0) })),
         ("__unm", LuaFunction("neg") { c in c.push(try c.tensor(1).neg()) }),
         ("__lt", order("lt") { $0 < $1 }),
         ("__le", order("le") { $0 <= $1 }),

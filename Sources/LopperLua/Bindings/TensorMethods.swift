@@ -16,11 +16,11 @@ enum TensorMethods {
 
     /// A binary op whose second operand is a tensor (broadcast) or a number.
     static func binary(_ name: String, _ tensor: @escaping (Tensor, Tensor) throws -> Tensor,
-                       _ scalar: @escaping (Tensor, Float) -> Tensor) -> LuaFunction {
+                       _ scalar: @escaping (Tensor, Float) throws -> Tensor) -> LuaFunction {
         LuaFunction(name) { c in
             try c.arity(2, 2)
             let a = try c.tensor(1)
-            if lua_type(c.L, 2) == LUA_TNUMBER { return c.push(scalar(a, Float(lp_tonumber(c.L, 2)))) }
+            if lua_type(c.L, 2) == LUA_TNUMBER { return c.push(try scalar(a, Float(lp_tonumber(c.L, 2)))) }
             return c.push(try tensor(a, try c.operand(2)))
         }
     }
@@ -58,7 +58,7 @@ enum TensorMethods {
             }
             let (v, i) = try t.extremum(largest: largest, dim: d, keepdim: try c.bool(3, "keepdim", default: false), op: name)
             c.push(v)
-            return c.push(i.add(1)) + 1
+            return c.push(try i.add(1)) + 1
         }
     }
 
@@ -68,7 +68,7 @@ enum TensorMethods {
             let t = try c.tensor(1)
             let (_, i) = try t.extremum(largest: largest, dim: try c.optDim(2, rank: t.rank),
                                         keepdim: try c.bool(3, "keepdim", default: false), op: name)
-            return c.push(i.add(1))
+            return c.push(try i.add(1))
         }
     }
 
@@ -96,7 +96,7 @@ enum TensorMethods {
         LuaFunction("item") { c in try c.arity(1, 1); return c.push(try c.tensor(1).item()) },
         LuaFunction("totable") { c in
             try c.arity(1, 1)
-            TensorConversion.pushTable(c, try c.tensor(1))
+            try TensorConversion.pushTable(c, try c.tensor(1))
             return 1
         },
         LuaFunction("equal") { c in
@@ -171,7 +171,7 @@ enum TensorMethods {
             guard t.rank > 0 else { throw c.error("cannot narrow a 0-d tensor") }
             let start = try c.index(3, size: t.shape[d], "dimension \(d + 1) of size \(t.shape[d])")
             let length = try c.int(4, "length")
-            guard length >= 0, start + length <= t.shape[d] else {
+            guard length >= 0, length <= t.shape[d] - start else {
                 throw c.error("start \(start + 1) with length \(length) runs past dimension \(d + 1) of size \(t.shape[d])")
             }
             return c.push(try t.narrow(d, start, length))
@@ -186,28 +186,28 @@ enum TensorMethods {
     ]
 
     static let arithmetic: [LuaFunction] = [
-        binary("add", { try $0.add($1) }, { $0.add($1) }),
-        binary("sub", { try $0.sub($1) }, { $0.sub($1) }),
-        binary("mul", { try $0.mul($1) }, { $0.mul($1) }),
-        binary("div", { try $0.div($1) }, { $0.div($1) }),
-        binary("pow", { try $0.pow($1) }, { $0.pow($1) }),
-        binary("maximum", { try $0.maximum($1) }, { t, s in t.map { Swift.max($0, s) } }),
-        binary("minimum", { try $0.minimum($1) }, { t, s in t.map { Swift.min($0, s) } }),
-        binary("gt", { try $0.gt($1) }, { $0.gt($1) }),
-        binary("lt", { try $0.lt($1) }, { $0.lt($1) }),
-        binary("ge", { try $0.ge($1) }, { $0.ge($1) }),
-        binary("le", { try $0.le($1) }, { $0.le($1) }),
-        binary("eq", { try $0.eq($1) }, { $0.eq($1) }),
-        binary("ne", { try $0.ne($1) }, { $0.ne($1) }),
-        unary("neg") { $0.neg() },
-        unary("abs") { $0.abs() },
-        unary("sign") { $0.sign() },
-        unary("sqrt") { $0.sqrt() },
-        unary("exp") { $0.exp() },
-        unary("log") { $0.log() },
-        unary("relu") { $0.relu() },
-        unary("sigmoid") { $0.sigmoid() },
-        unary("tanh") { $0.tanh() },
+        binary("add", { try $0.add($1) }, { try $0.add($1) }),
+        binary("sub", { try $0.sub($1) }, { try $0.sub($1) }),
+        binary("mul", { try $0.mul($1) }, { try $0.mul($1) }),
+        binary("div", { try $0.div($1) }, { try $0.div($1) }),
+        binary("pow", { try $0.pow($1) }, { try $0.pow($1) }),
+        binary("maximum", { try $0.maximum($1) }, { t, s in try t.map { Swift.max($0, s) } }),
+        binary("minimum", { try $0.minimum($1) }, { t, s in try t.map { Swift.min($0, s) } }),
+        binary("gt", { try $0.gt($1) }, { try $0.gt($1) }),
+        binary("lt", { try $0.lt($1) }, { try $0.lt($1) }),
+        binary("ge", { try $0.ge($1) }, { try $0.ge($1) }),
+        binary("le", { try $0.le($1) }, { try $0.le($1) }),
+        binary("eq", { try $0.eq($1) }, { try $0.eq($1) }),
+        binary("ne", { try $0.ne($1) }, { try $0.ne($1) }),
+        unary("neg") { try $0.neg() },
+        unary("abs") { try $0.abs() },
+        unary("sign") { try $0.sign() },
+        unary("sqrt") { try $0.sqrt() },
+        unary("exp") { try $0.exp() },
+        unary("log") { try $0.log() },
+        unary("relu") { try $0.relu() },
+        unary("sigmoid") { try $0.sigmoid() },
+        unary("tanh") { try $0.tanh() },
         LuaFunction("clamp") { c in
             try c.arity(2, 3)
             let t = try c.tensor(1)
@@ -261,7 +261,7 @@ enum TensorMethods {
             let t = try c.tensor(1)
             let (v, i) = try t.sort(dim: try c.optDim(2, rank: t.rank) ?? -1, descending: try c.bool(3, "descending", default: false))
             c.push(v)
-            return c.push(i.add(1)) + 1
+            return c.push(try i.add(1)) + 1
         },
         LuaFunction("topk") { c in
             // topk(k [, dim [, largest]]) → values, indices (1-based), largest first.
@@ -270,7 +270,7 @@ enum TensorMethods {
             let (v, i) = try t.topk(try c.int(2, "k"), dim: try c.optDim(3, rank: t.rank) ?? -1,
                                     largest: try c.bool(4, "largest", default: true))
             c.push(v)
-            return c.push(i.add(1)) + 1
+            return c.push(try i.add(1)) + 1
         },
         LuaFunction("gather") { c in
             // gather(dim, index): out[…, t, …] = self[…, index[…, t, …], …] (1-based indices), as torch.gather.
@@ -286,7 +286,7 @@ enum TensorMethods {
             let (v, i) = try t.kthvalue(try c.int(2, "k"), dim: try c.optDim(3, rank: t.rank),
                                         keepdim: try c.bool(4, "keepdim", default: false))
             c.push(v)
-            return c.push(i.add(1)) + 1
+            return c.push(try i.add(1)) + 1
         },
         LuaFunction("quantile") { c in
             try c.arity(2, 2)

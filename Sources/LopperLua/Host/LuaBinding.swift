@@ -43,6 +43,9 @@ public final class LuaFunction {
 private func dispatch(_ L: OpaquePointer?, _ box: UnsafeMutableRawPointer?) -> Int32 {
     let function = Unmanaged<LuaFunction>.fromOpaque(box!).takeUnretainedValue()
     let call = LuaCall(L: L!, function: function)
+    let outer = LuaThread.current
+    LuaThread.current = L
+    defer { LuaThread.current = outer }
     do {
         return try function.body(call)
     } catch {
@@ -52,7 +55,11 @@ private func dispatch(_ L: OpaquePointer?, _ box: UnsafeMutableRawPointer?) -> I
         case let e as LuaError:
             message = e.message
             if e.positioned { code = LP_RERAISE }
-        case let e as TensorErrorConvertible: message = e.luaMessage
+        case let e as TensorErrorConvertible:
+            // Core errors name the operation that failed; when that is an inner one
+            // (`build` failing in `resnet`), the function the script called comes first.
+            let m = e.luaMessage
+            message = m.hasPrefix(function.name + ":") ? m : "\(function.name): \(m)"
         default: message = "\(function.name): \(error)"
         }
         lua_settop(L, 0)

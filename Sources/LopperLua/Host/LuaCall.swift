@@ -139,8 +139,10 @@ public struct LuaCall {
     }
 
     /// Field `key` of the options table at `i` (read raw), pushed onto the stack; returns
-    /// its stack index. Pop it with `pop()` when done.
+    /// its stack index. Pop it with `pop()` when done. Nil when the value is not a table
+    /// (a raw get on anything else is undefined behaviour in Lua's C API).
     public func field(_ i: Int32, _ key: String) -> Int32 {
+        if lua_type(L, i) != LUA_TTABLE { lua_pushnil(L); return lua_gettop(L) }
         lua_pushstring(L, key)
         lua_rawget(L, i < 0 ? i - 1 : i)
         return lua_gettop(L)

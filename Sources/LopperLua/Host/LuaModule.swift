@@ -48,17 +48,35 @@ final class LuaModule: Module {
         return lua_rawget(L, -2) == LUA_TSTRING ? String(cString: lp_tostring(L, -1)) : "LuaModule"
     }
 
-    /// The table's fields as (name, stack-independent value) in a stable order.
+    /// The table's fields as (name, stack-independent value) in a stable order. The pairs
+    /// are copied out first with raw operations only: `pick` may run Lua code (a child's
+    /// `__index`) that edits this table, and `lua_next` over an edited table raises.
     private func fields<V>(_ pick: (Int32) -> V?) -> [(String, V)] {
+        guard lua_checkstack(L, 6) != 0 else { return [] }
         table.push()
-        defer { lp_pop(L, 1) }
-        var numbered: [(Int, V)] = [], named: [(String, V)] = []
+        lua_createtable(L, 16, 0)
+        defer { lp_pop(L, 2) }
+        var n: lua_Integer = 0
         lua_pushnil(L)
-        while lua_next(L, -2) != 0 {
-            defer { lp_pop(L, 1) }
+        while lua_next(L, -3) != 0 {
+            let numbered = lp_isinteger(L, -2) != 0, named = lua_type(L, -2) == LUA_TSTRING
+            if numbered || named {
+                lua_pushvalue(L, -2)
+                lua_rawseti(L, -4, n + 1)
+                lua_rawseti(L, -3, n + 2)
+                n += 2
+            } else {
+                lp_pop(L, 1)
+            }
+        }
+        var numbered: [(Int, V)] = [], named: [(String, V)] = []
+        for k in stride(from: 1, to: n, by: 2) {
+            lua_rawgeti(L, -1, k)
+            lua_rawgeti(L, -2, k + 1)
+            defer { lp_pop(L, 2) }
             guard let v = pick(-1) else { continue }
             if lp_isinteger(L, -2) != 0 { numbered.append((Int(lp_tointeger(L, -2)), v)) }
-            else if lua_type(L, -2) == LUA_TSTRING { named.append((String(cString: lp_tostring(L, -2)), v)) }
+            else { named.append((String(cString: lp_tostring(L, -2)), v)) }
         }
         return numbered.sorted { $0.0 < $1.0 }.map { (String($0.0), $0.1) } + named.sorted { $0.0 < $1.0 }
     }

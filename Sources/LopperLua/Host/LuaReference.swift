@@ -3,19 +3,36 @@ import LuaShim
 
 /// A Lua value kept alive from Swift (a Lua-written module, a callback, a schedule) by a
 /// registry reference, released when the Swift owner goes — unless the state has closed.
+///
+/// The one rule for threads: a reference never keeps the thread it was made on. That may
+/// be a coroutine, collected once it ends; calls go to the thread running the current
+/// binding (so they nest on its stack) or, outside any binding, to the main thread.
 final class LuaReference {
-    let L: OpaquePointer
+    let main: OpaquePointer
     let ref: Int32
 
-    /// References the value at stack index `i`.
+    /// References the value at stack index `i` of `L` (any thread of the state).
     init(_ L: OpaquePointer, _ i: Int32) {
-        self.L = L
+        main = LuaReference.mainThread(of: L)
         lua_pushvalue(L, i)
         ref = luaL_ref(L, lp_registryindex())
     }
 
     deinit {
-        if LuaHost.open.contains(L) { luaL_unref(L, lp_registryindex(), ref) }
+        if LuaHost.open.contains(main) { luaL_unref(main, lp_registryindex(), ref) }
+    }
+
+    /// The thread to use now.
+    var L: OpaquePointer {
+        if let current = LuaThread.current, current != main,
+           let host = lp_host_slot(main).pointee, lp_host_slot(current).pointee == host { return current }
+        return main
+    }
+
+    static func mainThread(of L: OpaquePointer) -> OpaquePointer {
+        lua_rawgeti(L, lp_registryindex(), lua_Integer(LUA_RIDX_MAINTHREAD))
+        defer { lp_pop(L, 1) }
+        return lua_tothread(L, -1) ?? L
     }
 
     /// Pushes the value.
@@ -36,4 +53,9 @@ final class LuaReference {
         lp_pop(L, 1)
         return LuaError(message, positioned: true)
     }
+}
+
+/// The Lua thread running the innermost binding call (set by the dispatcher).
+enum LuaThread {
+    nonisolated(unsafe) static var current: OpaquePointer?
 }

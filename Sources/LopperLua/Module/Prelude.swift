@@ -14,8 +14,15 @@ end
 -- Text chunks only: a crafted binary chunk can crash the VM, so load, loadfile, dofile
 -- and require refuse them as the host does for scripts.
 local raw_load, raw_loadfile = load, loadfile
-function load(chunk, name, mode, env) return raw_load(chunk, name, "t", env) end
-function loadfile(file, mode, env) return raw_loadfile(file, "t", env) end
+-- An env passed as nil is a nil env; one not passed at all is the globals.
+function load(chunk, name, mode, ...)
+  if select("#", ...) > 0 then return raw_load(chunk, name, "t", ...) end
+  return raw_load(chunk, name, "t")
+end
+function loadfile(file, mode, ...)
+  if select("#", ...) > 0 then return raw_loadfile(file, "t", ...) end
+  return raw_loadfile(file, "t")
+end
 function dofile(file)
   local f = assert(loadfile(file))
   return f()

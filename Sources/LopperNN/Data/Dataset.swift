@@ -53,9 +53,9 @@ public final class Dataset {
 
     /// Samples `which` (positions in this data set) as x [B, …sampleShape] or [B, features]
     /// when flattened, and y [B] holding classes 1-based.
-    public func batch(_ which: ArraySlice<Int>, flatten: Bool) -> (x: Tensor, y: Tensor) {
+    public func batch(_ which: ArraySlice<Int>, flatten: Bool) throws -> (x: Tensor, y: Tensor) {
         let size = sampleSize, b = which.count
-        let x = Tensor(shape: flatten ? [b, size] : [b] + sampleShape), y = Tensor(shape: [b])
+        let x = try Tensor(shape: flatten ? [b, size] : [b] + sampleShape), y = try Tensor(shape: [b])
         var table = [Float](repeating: 0, count: 256)
         for v in 0..<256 { table[v] = (Float(v) / 255 - mean) / std }
         images.withUnsafeBufferPointer { img in
@@ -92,11 +92,11 @@ public final class BatchIterator {
     }
 
     /// The next batch, or nil at the end of the pass.
-    public func next() -> (x: Tensor, y: Tensor)? {
+    public func next() throws -> (x: Tensor, y: Tensor)? {
         guard position < order.count else { return nil }
         let end = min(position + batchSize, order.count)
         defer { position = end }
-        return dataset.batch(order[position..<end], flatten: flatten)
+        return try dataset.batch(order[position..<end], flatten: flatten)
     }
 
     public var batchCount: Int { (order.count + batchSize - 1) / batchSize }

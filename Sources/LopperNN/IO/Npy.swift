@@ -63,7 +63,7 @@ public enum Npy {
         guard data.count - dataStart == count * size else {
             throw bad("shape \(describeShape(shape)) of \(descr) needs \(count * size) bytes of data, the file has \(data.count - dataStart)")
         }
-        let t = Tensor(shape: shape)
+        let t = try Tensor(shape: shape)
         data.withUnsafeBytes { raw in Safetensors.convert(raw.baseAddress! + dataStart, dtype: dtype, count: count, into: t.data) }
         return t
     }

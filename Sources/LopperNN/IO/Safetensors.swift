@@ -90,7 +90,7 @@ public enum Safetensors {
             guard end - begin == count * size else {
                 throw bad("\(name) of shape \(describeShape(shape)) and dtype \(dtype) needs \(count * size) bytes, the file gives \(end - begin)")
             }
-            let t = Tensor(shape: shape)
+            let t = try Tensor(shape: shape)
             data.withUnsafeBytes { raw in
                 let p = raw.baseAddress! + headerEnd + begin
                 convert(p, dtype: dtype, count: count, into: t.data)

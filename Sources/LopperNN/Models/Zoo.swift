@@ -24,6 +24,11 @@ public enum Zoo {
 
     /// Builds a model by name ("resnet32" and other 6n+2 depths work too).
     public static func build(_ name: String, _ o: Options = Options()) throws -> Module {
+        for (key, v) in [("classes", o.classes), ("channels", o.channels), ("size", o.size)] where v < 1 || v > 1 << 30 {
+            throw TensorError("models: \(key) must be between 1 and 2^30, got \(v)")
+        }
+        guard o.width > 0, o.width <= 1024 else { throw TensorError("models: width must be in (0, 1024], got \(o.width)") }
+        try Shape.checkedCount([o.channels, o.size, o.size], op: "models")
         let net = try construct(name, o)
         net.inputShape = [o.channels, o.size, o.size]
         return net
@@ -53,8 +58,8 @@ public enum Zoo {
         let inputs = o.channels * o.size * o.size
         return Sequential([
             ("flatten", Elementwise.flatten()),
-            ("fc1", try Linear(inputs, 300, init: i)), ("relu1", Elementwise.relu()),
-            ("fc2", try Linear(300, 100, init: i)), ("relu2", Elementwise.relu()),
+            ("fc1", try Linear(inputs, 300, init: i)), ("relu1", try Elementwise.relu()),
+            ("fc2", try Linear(300, 100, init: i)), ("relu2", try Elementwise.relu()),
             ("fc3", try Linear(100, o.classes, init: i)),
         ], kind: "LeNet-300-100")
     }
@@ -66,13 +71,13 @@ public enum Zoo {
         let side = ((o.size + 4 - 4) / 2 - 4) / 2
         guard side > 0 else { throw TensorError("lenet5: inputs of \(o.size)x\(o.size) are too small (need at least 12)") }
         return Sequential([
-            ("conv1", try Conv2d(o.channels, 6, kernel: (5, 5), padding: (2, 2), init: i)), ("relu1", Elementwise.relu()),
+            ("conv1", try Conv2d(o.channels, 6, kernel: (5, 5), padding: (2, 2), init: i)), ("relu1", try Elementwise.relu()),
             ("pool1", Pool2d.max(2)),
-            ("conv2", try Conv2d(6, 16, kernel: (5, 5), init: i)), ("relu2", Elementwise.relu()),
+            ("conv2", try Conv2d(6, 16, kernel: (5, 5), init: i)), ("relu2", try Elementwise.relu()),
             ("pool2", Pool2d.max(2)),
             ("flatten", Elementwise.flatten()),
-            ("fc1", try Linear(16 * side * side, 120, init: i)), ("relu3", Elementwise.relu()),
-            ("fc2", try Linear(120, 84, init: i)), ("relu4", Elementwise.relu()),
+            ("fc1", try Linear(16 * side * side, 120, init: i)), ("relu3", try Elementwise.relu()),
+            ("fc2", try Linear(120, 84, init: i)), ("relu4", try Elementwise.relu()),
             ("fc3", try Linear(84, o.classes, init: i)),
         ], kind: "LeNet-5")
     }
@@ -91,7 +96,7 @@ public enum Zoo {
             for _ in 0..<2 {
                 n += 1
                 layers.append(("conv\(n)", try Conv2d(channels, width, kernel: (3, 3), padding: (1, 1), init: i)))
-                layers.append(("relu\(n)", Elementwise.relu()))
+                layers.append(("relu\(n)", try Elementwise.relu()))
                 channels = width
             }
             layers.append(("pool\(b + 1)", Pool2d.max(2)))
@@ -101,8 +106,8 @@ public enum Zoo {
         let hidden = Swift.max(1, Int((256 * o.width).rounded()))
         layers += [
             ("flatten", Elementwise.flatten()),
-            ("fc1", try Linear(channels * side * side, hidden, init: i)), ("relu_fc1", Elementwise.relu()),
-            ("fc2", try Linear(hidden, hidden, init: i)), ("relu_fc2", Elementwise.relu()),
+            ("fc1", try Linear(channels * side * side, hidden, init: i)), ("relu_fc1", try Elementwise.relu()),
+            ("fc2", try Linear(hidden, hidden, init: i)), ("relu_fc2", try Elementwise.relu()),
             ("fc3", try Linear(hidden, o.classes, init: i)),
         ]
         return Sequential(layers, kind: "Conv-\(2 * blocks)")
@@ -132,7 +137,7 @@ public enum Zoo {
             let width = Swift.max(1, Int((Double(v) * o.width).rounded()))
             features.append(try Conv2d(channels, width, kernel: (3, 3), padding: (1, 1), bias: !o.batchNorm, init: i))
             if o.batchNorm { features.append(try BatchNorm(width, spatial: true)) }
-            features.append(Elementwise.relu())
+            features.append(try Elementwise.relu())
             channels = width
         }
         return Sequential([
@@ -146,7 +151,9 @@ public enum Zoo {
     /// width 16): conv 3x3, three stages of n basic blocks (16, 32, 64 channels times
     /// `width`), global average pool, fc. Names follow OpenLTH (conv, bn, blocks.k.…, fc).
     public static func resnet(depth: Int, _ o: Options) throws -> Module {
-        guard depth >= 8, (depth - 2) % 6 == 0 else { throw TensorError("resnet: depth must be 6n+2 (20, 32, 44, 56, 110), got \(depth)") }
+        guard depth >= 8, depth <= 2000, (depth - 2) % 6 == 0 else {
+            throw TensorError("resnet: depth must be 6n+2 between 8 and 2000 (20, 32, 44, 56, 110, 1202), got \(depth)")
+        }
         let i = o.initializer ?? .kaimingNormal
         let n = (depth - 2) / 6
         let base = Swift.max(1, Int((16 * o.width).rounded()))
@@ -161,7 +168,7 @@ public enum Zoo {
         }
         return Sequential([
             ("conv", try Conv2d(o.channels, base, kernel: (3, 3), padding: (1, 1), bias: false, init: i)),
-            ("bn", try BatchNorm(base, spatial: true)), ("relu", Elementwise.relu()),
+            ("bn", try BatchNorm(base, spatial: true)), ("relu", try Elementwise.relu()),
             ("blocks", Sequential(blocks)),
             ("pool", Pool2d.adaptiveAverage(1, 1)), ("flatten", Elementwise.flatten()),
             ("fc", try Linear(channels, o.classes, init: i)),

@@ -12,9 +12,9 @@ public final class Elementwise: Module {
 
     public override func forward(_ x: Tensor) throws -> Tensor { try body(x) }
 
-    public static func relu() -> Elementwise { Elementwise("ReLU") { $0.relu() } }
-    public static func tanh() -> Elementwise { Elementwise("Tanh") { $0.tanh() } }
-    public static func sigmoid() -> Elementwise { Elementwise("Sigmoid") { $0.sigmoid() } }
+    public static func relu() throws -> Elementwise { Elementwise("ReLU") { try $0.relu() } }
+    public static func tanh() throws -> Elementwise { Elementwise("Tanh") { try $0.tanh() } }
+    public static func sigmoid() throws -> Elementwise { Elementwise("Sigmoid") { try $0.sigmoid() } }
     public static func identity() -> Elementwise { Elementwise("Identity") { $0 } }
     public static func leakyReLU(_ slope: Float = 0.01) -> Elementwise {
         Elementwise("LeakyReLU(\(slope))") { x in try x.relu().sub(x.neg().relu().mul(slope)) }

@@ -15,10 +15,10 @@ public final class BatchNorm: Module {
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, spatial: Bool) throws {
         guard channels > 0 else { throw TensorError("BatchNorm: channels must be positive, got \(channels)") }
         weight = try Tensor.ones([channels])
-        bias = Tensor(shape: [channels])
-        runningMean = Tensor(shape: [channels])
+        bias = try Tensor(shape: [channels])
+        runningMean = try Tensor(shape: [channels])
         runningVar = try Tensor.ones([channels])
-        batchesTracked = Tensor(shape: [])
+        batchesTracked = try Tensor(shape: [])
         self.eps = eps
         self.momentum = momentum
         ranks = spatial ? [4] : [2, 3]

@@ -17,9 +17,9 @@ public final class Conv2d: Module {
         guard stride.0 > 0, stride.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
             throw TensorError("Conv2d: stride must be positive and padding non-negative, got stride \(stride.0)x\(stride.1), padding \(padding.0)x\(padding.1)")
         }
-        weight = Tensor(shape: [outChannels, inChannels, kernel.0, kernel.1])
+        weight = try Tensor(shape: [outChannels, inChannels, kernel.0, kernel.1])
         initializer.fill(weight)
-        bias = hasBias ? Tensor(shape: [outChannels]) : nil
+        bias = hasBias ? try Tensor(shape: [outChannels]) : nil
         self.stride = stride
         self.padding = padding
         super.init(kind: "Conv2d")

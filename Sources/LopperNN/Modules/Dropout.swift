@@ -16,7 +16,7 @@ public final class Dropout: Module {
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard training, p > 0 else { return x }
         let g = RandomGenerator.shared, keep = 1 - p, scale = 1 / keep
-        let mask = Tensor(shape: x.shape)
+        let mask = try Tensor(shape: x.shape)
         mask.apply_ { _ in g.uniformFloat() < keep ? scale : 0 }
         return try x.mul(mask)
     }

@@ -9,9 +9,9 @@ public final class Linear: Module {
         guard inFeatures > 0, outFeatures > 0 else {
             throw TensorError("Linear: sizes must be positive, got \(inFeatures) → \(outFeatures)")
         }
-        weight = Tensor(shape: [outFeatures, inFeatures])
+        weight = try Tensor(shape: [outFeatures, inFeatures])
         initializer.fill(weight)
-        bias = hasBias ? Tensor(shape: [outFeatures]) : nil
+        bias = hasBias ? try Tensor(shape: [outFeatures]) : nil
         super.init(kind: "Linear")
         addParameter("weight", weight)
         if let bias { initializer.fillBias(bias, weight: weight); addParameter("bias", bias) }

@@ -19,13 +19,13 @@ public final class Residual: Module {
     public override func forward(_ x: Tensor) throws -> Tensor {
         let kids = children
         var y = try kids[0].1.forward(x)
-        if scale != 1 { y = y.mul(scale) }
+        if scale != 1 { y = try y.mul(scale) }
         let skip = kids.count > 1 ? try kids[1].1.forward(x) : x
         guard y.shape == skip.shape else {
             throw TensorError("Residual: the body gives \(describeShape(y.shape)) but the shortcut gives \(describeShape(skip.shape))")
         }
         y = try y.add(skip)
-        return activate ? y.relu() : y
+        return activate ? try y.relu() : y
     }
 }
 
@@ -55,7 +55,7 @@ public final class BasicBlock: Module {
         let kids = children
         var y = try kids[1].1.forward(kids[0].1.forward(x)).relu()
         y = try kids[3].1.forward(kids[2].1.forward(y))
-        if scale != 1 { y = y.mul(scale) }
+        if scale != 1 { y = try y.mul(scale) }
         let skip = kids.count > 4 ? try kids[4].1.forward(x) : x
         return try y.add(skip).relu()
     }

@@ -27,11 +27,11 @@ public final class Adam: Optimizer {
         try super.init(kind: name, named: named, lr: lr)
     }
 
-    public override func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) {
-        let stepTensor = state[i]["step"] ?? { let t = Tensor(shape: []); state[i]["step"] = t; return t }()
+    public override func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) throws {
+        let stepTensor = try state[i]["step"] ?? { let t = try Tensor(shape: []); state[i]["step"] = t; return t }()
         stepTensor.data[0] += 1
         let t = stepTensor.data[0]
-        let m = buffer(i, "exp_avg").data, v = buffer(i, "exp_avg_sq").data
+        let m = try buffer(i, "exp_avg").data, v = try buffer(i, "exp_avg_sq").data
         let bc1 = 1 - Foundation.powf(beta1, t), bc2 = 1 - Foundation.powf(beta2, t)
         lk_adam_update(w, g, m, v, n, beta1, beta2, lr / bc1, bc2.squareRoot(), eps,
                        decoupled ? 0 : weightDecay, decoupled ? 1 - lr * weightDecay : 1)

@@ -52,7 +52,7 @@ open class Optimizer {
             guard g.shape == p.shape else {
                 throw TensorError("\(kind): gradient of \(names[i]) has shape \(describeShape(g.shape)), parameter \(describeShape(p.shape))")
             }
-            let grad = g.contiguous()
+            let grad = try g.contiguous()
             guard p.isContiguous else { throw TensorError("\(kind): parameter \(names[i]) is not contiguous") }
             if let mask = p.mask {
                 if masksSeen[i] !== mask {
@@ -63,22 +63,22 @@ open class Optimizer {
             } else {
                 masksSeen[i] = nil
             }
-            update(i, p.data, grad.data, p.count)
+            try update(i, p.data, grad.data, p.count)
             if let mask = p.mask { try p.mul_(mask) }
         }
         iteration += 1
     }
 
     /// Updates parameter `i` (n floats at `w`) from its gradient at `g`.
-    open func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) {}
+    open func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) throws {}
 
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in params { p.grad = nil } }
 
     /// The state tensor `key` of parameter `i`, created zeroed on first use.
-    public func buffer(_ i: Int, _ key: String) -> Tensor {
+    public func buffer(_ i: Int, _ key: String) throws -> Tensor {
         if let t = state[i][key] { return t }
-        let t = Tensor(shape: params[i].shape)
+        let t = try Tensor(shape: params[i].shape)
         state[i][key] = t
         return t
     }

@@ -22,13 +22,13 @@ public final class SGD: Optimizer {
         try super.init(kind: "SGD", named: named, lr: lr)
     }
 
-    public override func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) {
+    public override func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) throws {
         if momentum == 0 {
             lk_sgd_update(w, g, nil, n, lr, 0, 0, weightDecay, 0, 0)
             return
         }
         let fresh = state[i]["momentum_buffer"] == nil
-        lk_sgd_update(w, g, buffer(i, "momentum_buffer").data, n, lr, momentum, dampening, weightDecay,
+        lk_sgd_update(w, g, try buffer(i, "momentum_buffer").data, n, lr, momentum, dampening, weightDecay,
                       nesterov ? 1 : 0, fresh ? 1 : 0)
     }
 

@@ -63,7 +63,7 @@ public enum Trainer {
                                             seed: RandomGenerator.shared.next(), flatten: false, dropLast: dropLast)
             var sum = 0.0, count = 0, seen = 0
             var batch = 0
-            while let (x, y) = batches.next() {
+            while let (x, y) = try batches.next() {
                 if let limit = iterations, result.iterations >= limit { break }
                 batch += 1
                 let out = try net.forward(x)
@@ -107,7 +107,7 @@ public enum Trainer {
         return try Autograd.noGrad {
             let batches = try BatchIterator(data, batchSize: batchSize, shuffle: false, seed: 0, flatten: false, dropLast: false)
             var total = 0.0, hits = 0.0, n = 0
-            while let (x, y) = batches.next() {
+            while let (x, y) = try batches.next() {
                 let out = try net.forward(x)
                 let b = x.shape[0]
                 total += Double(try lossFn(out, y).item()) * Double(b)

@@ -12,15 +12,15 @@ public final class MaskSet {
                 throw TensorError("masks: \(name) holds \(bad); a mask holds only 0 and 1")
             }
         }
-        self.entries = entries.map { ($0.0, $0.1.contiguous()) }
+        self.entries = try entries.map { ($0.0, try $0.1.contiguous()) }
     }
 
     /// Masks known to hold only 0 and 1.
-    init(checked entries: [(String, Tensor)]) { self.entries = entries.map { ($0.0, $0.1.contiguous()) } }
+    init(checked entries: [(String, Tensor)]) throws { self.entries = try entries.map { ($0.0, try $0.1.contiguous()) } }
 
     /// The masks the network's prunable tensors carry now (all ones where none is set).
-    public static func current(_ net: Module, _ targets: [PrunableTensor]) -> MaskSet {
-        MaskSet(checked: targets.map { p in (p.name, p.tensor.mask?.clone().detach() ?? Tensor(filled: 1, shape: p.tensor.shape)) })
+    public static func current(_ net: Module, _ targets: [PrunableTensor]) throws -> MaskSet {
+        try MaskSet(checked: try targets.map { p in (p.name, try p.tensor.mask?.clone().detach() ?? Tensor(filled: 1, shape: p.tensor.shape)) })
     }
 
     public var names: [String] { entries.map { $0.name } }
@@ -52,7 +52,7 @@ public final class MaskSet {
             throw TensorError("masks.\(op): the sets name different tensors: \(names.joined(separator: ", ")) and \(other.names.joined(separator: ", "))")
         }
         let theirs = names.map { other.mask($0)! }
-        return MaskSet(checked: try zip(entries, theirs).map { a, m in
+        return try MaskSet(checked: try zip(entries, theirs).map { a, m in
             let b = (name: a.name, mask: m)
             guard a.mask.shape == b.mask.shape else {
                 throw TensorError("masks.\(op): \(a.name) is \(describeShape(a.mask.shape)) in one set and \(describeShape(b.mask.shape)) in the other")
@@ -65,7 +65,7 @@ public final class MaskSet {
     public func intersection(_ o: MaskSet) throws -> MaskSet { try combine(o, "intersection") { min($0, $1) } }
     /// Kept here and not in `o`.
     public func difference(_ o: MaskSet) throws -> MaskSet { try combine(o, "difference") { $0 * (1 - $1) } }
-    public func inverted() -> MaskSet { MaskSet(checked: entries.map { ($0.name, $0.mask.map { 1 - $0 }) }) }
+    public func inverted() throws -> MaskSet { try MaskSet(checked: try entries.map { ($0.name, try $0.mask.map { 1 - $0 }) }) }
 
     /// Jaccard overlap |a ∩ b| / |a ∪ b| of kept weights, per mask and overall (1 when both are empty).
     public func jaccard(_ o: MaskSet) throws -> (perLayer: [(String, Double)], overall: Double) {
@@ -77,9 +77,9 @@ public final class MaskSet {
 
     /// Each mask's entries permuted at random: the same per-layer density, a random
     /// layout (the layer-wise shuffle sanity check of Frankle et al. 2021 and SynFlow).
-    public func shuffled(_ rng: RandomGenerator) -> MaskSet {
-        MaskSet(checked: entries.map { e in
-            let t = e.mask.clone().detach()
+    public func shuffled(_ rng: RandomGenerator) throws -> MaskSet {
+        try MaskSet(checked: try entries.map { e in
+            let t = try e.mask.clone().detach()
             var values = t.toArray()
             Tensor.shuffle(&values, generator: rng)
             for i in 0..<values.count { t.data[i] = values[i] }
@@ -98,7 +98,7 @@ public final class MaskSet {
         }
         for e in entries {
             let p = params[e.name]!
-            p.mask = e.mask.clone().detach()
+            p.mask = try e.mask.clone().detach()
             try p.mul_(p.mask!)
         }
     }
@@ -111,8 +111,8 @@ public final class MaskSet {
 
 extension Tensor {
     /// A new contiguous tensor with every element `value`.
-    convenience init(filled value: Float, shape: [Int]) {
-        self.init(shape: shape)
+    convenience init(filled value: Float, shape: [Int]) throws {
+        try self.init(shape: shape)
         fill_(value)
     }
 }

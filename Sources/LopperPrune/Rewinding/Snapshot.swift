@@ -9,9 +9,9 @@ public final class Snapshot {
     /// The optimizer's step count when taken (the schedule's position).
     public let iteration: Int?
 
-    public init(_ net: Module, optimizer: Optimizer? = nil) {
-        state = Dictionary(net.stateDict().map { ($0.0, $0.1.clone().detach()) }, uniquingKeysWith: { a, _ in a })
-        optimizerState = optimizer?.state.map { $0.mapValues { $0.clone().detach() } }
+    public init(_ net: Module, optimizer: Optimizer? = nil) throws {
+        state = Dictionary(try net.stateDict().map { ($0.0, try $0.1.clone().detach()) }, uniquingKeysWith: { a, _ in a })
+        optimizerState = try optimizer?.state.map { try $0.mapValues { try $0.clone().detach() } }
         iteration = optimizer?.iteration
     }
 
@@ -25,7 +25,7 @@ public final class Snapshot {
         // A snapshot taken without an optimizer is the start of training: step 0, no state.
         optimizer.iteration = iteration ?? 0
         if let saved = optimizerState, saved.count == optimizer.params.count {
-            optimizer.state = saved.map { $0.mapValues { $0.clone().detach() } }
+            optimizer.state = try saved.map { try $0.mapValues { try $0.clone().detach() } }
         } else {
             optimizer.state = Array(repeating: [:], count: optimizer.params.count)
         }

@@ -11,8 +11,8 @@ extension Scores {
                 throw TensorError("score bn_scale: \(t.name) is not followed by a BatchNorm layer")
             }
             let rows = t.tensor.shape[0], per = t.tensor.count / rows
-            let s = Tensor(filled: 0, shape: t.tensor.shape)
-            let gamma = bn.weight.contiguous()
+            let s = try Tensor(filled: 0, shape: t.tensor.shape)
+            let gamma = try bn.weight.contiguous()
             for r in 0..<rows {
                 let v = Swift.abs(gamma.data[r]) / Float(per)
                 for k in 0..<per { s.data[r * per + k] = v }

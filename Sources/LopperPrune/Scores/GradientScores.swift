@@ -6,7 +6,7 @@ extension Scores {
     /// over several: |∂L/∂w ⊙ w|.
     static func gradientTimesWeight(_ net: Module, _ targets: [PrunableTensor], _ data: ScoreData, batches n: Int,
                                     rng: RandomGenerator) throws -> [Tensor] {
-        var sums = targets.map { Tensor(filled: 0, shape: $0.tensor.shape) }
+        var sums = try targets.map { try Tensor(filled: 0, shape: $0.tensor.shape) }
         for (x, y) in try batches(data, n, rng) {
             let g = try lossGradients(net, targets, x, y)
             sums = try Autograd.noGrad { try zip(sums, zip(g, targets)).map { s, gt in try s.add(gt.0.mul(gt.1.tensor.detach()).abs()) } }
@@ -16,7 +16,7 @@ extension Scores {
 
     /// |∂L/∂w| summed over batches.
     static func gradientMagnitude(_ net: Module, _ targets: [PrunableTensor], _ data: ScoreData, rng: RandomGenerator) throws -> [Tensor] {
-        var sums = targets.map { Tensor(filled: 0, shape: $0.tensor.shape) }
+        var sums = try targets.map { try Tensor(filled: 0, shape: $0.tensor.shape) }
         for (x, y) in try batches(data, data.batches, rng) {
             let g = try lossGradients(net, targets, x, y)
             sums = try Autograd.noGrad { try zip(sums, g).map { try $0.add($1.abs()) } }
@@ -54,6 +54,6 @@ extension Scores {
             if picked.count == data.samplesPerClass * ds.classes { break }
         }
         guard !picked.isEmpty else { throw TensorError("score grasp: the data set is empty") }
-        return ds.batch(picked[...], flatten: false)
+        return try ds.batch(picked[...], flatten: false)
     }
 }

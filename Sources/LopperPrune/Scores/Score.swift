@@ -32,11 +32,11 @@ public enum Scores {
             throw TensorError("score \(kind.rawValue): needs data (a data set to draw batches from)")
         }
         switch kind {
-        case .magnitude, .l1: return targets.map { $0.tensor.detach().map { Swift.abs($0) } }
-        case .l2: return targets.map { $0.tensor.detach().map { $0 * $0 } }
+        case .magnitude, .l1: return try targets.map { try $0.tensor.detach().map { Swift.abs($0) } }
+        case .l2: return try targets.map { try $0.tensor.detach().map { $0 * $0 } }
         case .random:
-            return targets.map { t in
-                let s = Tensor(filled: 0, shape: t.tensor.shape)
+            return try targets.map { t in
+                let s = try Tensor(filled: 0, shape: t.tensor.shape)
                 for i in 0..<s.count { s.data[i] = rng.uniformFloat() }
                 return s
             }
@@ -58,7 +58,7 @@ public enum Scores {
             guard s.shape == t.tensor.shape else {
                 throw TensorError("\(source): the score of \(t.name) has shape \(describeShape(s.shape)), the tensor \(describeShape(t.tensor.shape))")
             }
-            let c = s.contiguous()
+            let c = try s.contiguous()
             for i in 0..<c.count where c.data[i].isNaN {
                 throw TensorError("\(source): the score of \(t.name) holds NaN at element \(i + 1)")
             }
@@ -69,7 +69,7 @@ public enum Scores {
     static func batches(_ data: ScoreData, _ count: Int, _ rng: RandomGenerator) throws -> [(Tensor, Tensor)] {
         let it = try BatchIterator(data.dataset, batchSize: data.batchSize, shuffle: true, seed: rng.next(), flatten: false, dropLast: false)
         var out: [(Tensor, Tensor)] = []
-        while out.count < count, let b = it.next() { out.append(b) }
+        while out.count < count, let b = try it.next() { out.append(b) }
         return out
     }
 
@@ -77,7 +77,7 @@ public enum Scores {
     static func lossGradients(_ net: Module, _ targets: [PrunableTensor], _ x: Tensor, _ y: Tensor,
                               temperature: Float = 1, createGraph: Bool = false) throws -> [Tensor] {
         var out = try net.forward(x)
-        if temperature != 1 { out = out.div(temperature) }
+        if temperature != 1 { out = try out.div(temperature) }
         return try out.crossEntropy(y).gradients(wrt: targets.map { $0.tensor }, createGraph: createGraph)
     }
 }

@@ -22,7 +22,7 @@ extension Scores {
                 for (_, t) in net.stateDict() { t.apply_ { Swift.abs($0) } }
             }
             let scaled = try Autograd.noGrad { try SynFlowScaling.rescale(net, 1) } != nil
-            let x = Tensor(filled: 1, shape: [1] + inputShape)
+            let x = try Tensor(filled: 1, shape: [1] + inputShape)
             let r = try net.forward(x).sum()
             let value = try r.item()
             guard value.isFinite else {
@@ -80,7 +80,7 @@ enum SynFlowScaling {
     /// gains per output); the bias carries the output's scale.
     static func scaleLayer(_ w: Tensor, _ b: Tensor?, rows: Int, _ cin: Float) throws -> Float {
         var sum = 0.0
-        let p = w.contiguous().data
+        let p = try w.contiguous().data
         for i in 0..<w.count { sum += Double(p[i]) }
         let gain = sum / Double(rows)
         let c: Float = gain > 0 && gain.isFinite ? Float(exp2(-(log2(gain)).rounded())) : 1

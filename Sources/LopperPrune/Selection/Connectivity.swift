@@ -38,7 +38,7 @@ enum Scratch {
     /// Runs `body` in eval mode, then restores every parameter, buffer and training flag.
     static func evaluate<T>(_ net: Module, _ body: () throws -> T) rethrows -> T {
         let state = net.stateDict()
-        let saved = state.map { $0.1.clone().detach() }
+        let saved = try state.map { try $0.1.clone().detach() }
         let modes = net.namedModules().map { $0.1.training }
         defer {
             Autograd.noGrad { for ((_, t), s) in zip(state, saved) { try? t.copy_(s) } }

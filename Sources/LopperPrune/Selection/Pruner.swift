@@ -27,7 +27,7 @@ public enum Pruner {
     public static func prune(_ net: Module, targets: [PrunableTensor], spec: PruneSpec,
                              score: ScoreFunction) throws -> PruneReport {
         try validate(spec, targets)
-        let units = targets.map { Units($0, spec.structure) }
+        let units = try targets.map { try Units($0, spec.structure) }
         let start = units.map { $0.keptCount() }
         let groups = groups(spec, targets)
         let finals = finalKeeps(spec, targets, groups, units, start)
@@ -37,7 +37,7 @@ public enum Pruner {
             progress?.update(k - 1, "scoring")
             let scores = try score()
             try Scores.validate(scores, targets, source: "prune")
-            let unitScores = zip(units, scores).map { $0.scores($1) }
+            let unitScores = try zip(units, scores).map { try $0.scores($1) }
             // Groups pruned together: each overridden or layer-scoped tensor alone, the rest pooled.
             for (group, finalKept) in zip(groups, finals) {
                 let startKept = group.reduce(0) { $0 + start[$1] }
@@ -48,8 +48,8 @@ public enum Pruner {
             }
             for u in units { try u.commit(net) }
         }
-        let layers = targets.map { t -> (String, Int, Int) in
-            let c = MaskSet.counts(t.tensor.mask ?? Tensor(filled: 1, shape: t.tensor.shape))
+        let layers = try targets.map { t -> (String, Int, Int) in
+            let c = MaskSet.counts(try t.tensor.mask ?? Tensor(filled: 1, shape: t.tensor.shape))
             return (t.name, c.kept, c.total)
         }
         let unitTotal = units.reduce(0) { $0 + $1.count }
@@ -172,11 +172,11 @@ final class Units {
     let size: Int
     var kept: [Bool]
 
-    init(_ target: PrunableTensor, _ structure: PruneSpec.Structure) {
+    init(_ target: PrunableTensor, _ structure: PruneSpec.Structure) throws {
         self.target = target
         self.structure = structure
         let t = target.tensor
-        let mask = (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
+        let mask = try (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
         if structure == .channel {
             let rows = t.shape[0], per = t.count / rows
             count = rows
@@ -192,8 +192,8 @@ final class Units {
     func keptCount() -> Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
     /// Per-unit scores: the element scores, or their sums over each channel.
-    func scores(_ s: Tensor) -> [Float] {
-        let c = s.contiguous()
+    func scores(_ s: Tensor) throws -> [Float] {
+        let c = try s.contiguous()
         if size == 1 { return Array(UnsafeBufferPointer(start: c.data, count: count)) }
         return (0..<count).map { r in
             var sum: Float = 0
@@ -207,15 +207,15 @@ final class Units {
     /// channel outputs exactly zero, as if it were cut out.
     func commit(_ net: Module) throws {
         let t = target.tensor
-        let old = (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
-        let mask = Tensor(filled: 0, shape: t.shape)
+        let old = try (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
+        let mask = try Tensor(filled: 0, shape: t.shape)
         for u in 0..<count where kept[u] {
             for k in 0..<size { mask.data[u * size + k] = old.data[u * size + k] }
         }
         t.mask = mask
         try t.mul_(mask)
         guard structure == .channel else { return }
-        let rows = Tensor(filled: 0, shape: [count])
+        let rows = try Tensor(filled: 0, shape: [count])
         for u in 0..<count where kept[u] { rows.data[u] = 1 }
         var companions: [Tensor] = []
         if let b = (target.layer as? Linear)?.bias ?? (target.layer as? Conv2d)?.bias { companions.append(b) }

@@ -37,8 +37,8 @@ public struct PruneStatistics {
             _ = try Autograd.noGrad { try net.forward(Tensor(filled: 0, shape: [1] + shape)) }
             for ((_, m), on) in zip(net.namedModules(), modes) { m.training = on }
         }
-        layers = targets.map { t in
-            let nz = PruneStatistics.nonzeros(t.tensor)
+        layers = try targets.map { t in
+            let nz = try PruneStatistics.nonzeros(t.tensor)
             var macs: Int?, eff: Int?
             if t.layer is Linear, t.name.hasSuffix("weight") {
                 macs = t.tensor.count; eff = nz
@@ -49,11 +49,11 @@ public struct PruneStatistics {
         }
         let all = net.parameters()
         totalParameters = all.reduce(0) { $0 + $1.count }
-        totalNonzero = all.reduce(0) { $0 + PruneStatistics.nonzeros($1) }
+        totalNonzero = try all.reduce(0) { try $0 + PruneStatistics.nonzeros($1) }
     }
 
-    static func nonzeros(_ t: Tensor) -> Int {
-        let c = t.contiguous()
+    static func nonzeros(_ t: Tensor) throws -> Int {
+        let c = try t.contiguous()
         var n = 0
         for i in 0..<c.count where c.data[i] != 0 { n += 1 }
         return n

@@ -61,6 +61,11 @@ void *lp_to_object(lua_State *L, int idx, const void *key);
 void lp_catch_interrupts(lua_State *L);
 void lp_release_interrupts(void);
 int lp_interrupted(void);
+// --time-limit: after `seconds` (0: none) of wall time, the script raises at its next
+// Lua step and native loops stop at their next step boundary (they poll lp_time_exceeded).
+void lp_set_time_limit(double seconds);
+int lp_time_exceeded(void);
+const char *lp_time_limit_message(void);
 
 // Per-state pointer slot (LUA_EXTRASPACE) where the Swift host keeps itself.
 void **lp_host_slot(lua_State *L);
