@@ -75,6 +75,9 @@ enum TensorMetamethods {
                 t.grad = g
                 return 0
             }
+            if t.hasInternalOverlap {
+                throw c.error("cannot write into an expanded tensor of shape \(describeShape(t.shape)), whose elements share memory; write to a :clone() instead")
+            }
             let target = try element(c, t)
             if lua_type(c.L, 3) == LUA_TNUMBER { target.fill_(Float(lp_tonumber(c.L, 3))) }
             else if let v = c.optTensor(3) { try target.copy_(v) }

@@ -33,6 +33,9 @@ enum TensorMethods {
             if t.requiresGrad && Autograd.isEnabled {
                 throw c.error("in-place change of a tensor that requires grad would corrupt its gradient; wrap it in lp.no_grad(function() … end)")
             }
+            if t.hasInternalOverlap {
+                throw c.error("in-place write to an expanded tensor of shape \(describeShape(t.shape)), whose elements share memory; write to a :clone() instead")
+            }
             try f(c, t)
             lua_settop(c.L, 1)
             return 1

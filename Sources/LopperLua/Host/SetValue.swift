@@ -50,6 +50,10 @@ public enum SetValue: Equatable, CustomStringConvertible {
         if s == "true" { return .boolean(true) }
         if s == "false" { return .boolean(false) }
         if let i = Int(s) { return .integer(i) }
+        let digits = s.hasPrefix("-") || s.hasPrefix("+") ? s.dropFirst() : Substring(s)
+        if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw LuaError("integer \(s) does not fit 64 bits (-2^63 … 2^63-1)")
+        }
         if let d = Double(s), d.isFinite { return .number(d) }
         if let bad = s.first(where: { "[]{}(),\"'".contains($0) }) {
             throw LuaError("unknown value form '\(s)' (character \(bad)); write a number, true/false, a word, \"a string\" or a list [1,2,3]")

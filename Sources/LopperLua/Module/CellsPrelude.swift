@@ -242,7 +242,7 @@ function lp.cell(name, fn)
   end
   running, internal.reads, internal.capture = name, {}, {}
   local started = lp._now()
-  local results = table.pack(pcall(fn))
+  local results = internal.pcall_unyielding("cell", fn)
   local reads, events = internal.reads, internal.capture
   running, internal.reads, internal.capture = nil, nil, nil
   if not results[1] then error(results[2], 0) end

@@ -272,11 +272,28 @@ function lp.config(defaults)
     if type(d) ~= type(v) then
       error(string.format("config: %s expects a %s, got %s %s", k, type(d), type(v), tostring(v)), 2)
     end
-    if math.type(d) == "integer" and math.type(v) ~= "integer" then
-      if v ~= math.floor(v) then
-        error(string.format("config: %s expects an integer, got %s", k, tostring(v)), 2)
+    -- An integer setting takes integral numbers that fit 64 bits (tointeger is nil past them).
+    local function integral(x, what)
+      local i = math.type(x) == "integer" and x or (type(x) == "number" and math.tointeger(x))
+      if not i then
+        local got = type(x) == "number" and tostring(x) or (type(x) .. " " .. tostring(x))
+        error(string.format("config: %s expects an integer, got %s", what, got), 3)
       end
-      v = math.tointeger(v)
+      return i
+    end
+    if math.type(d) == "integer" then v = integral(v, k) end
+    -- A list setting takes a list of the same kind as its default's first entry.
+    if type(d) == "table" and d[1] ~= nil then
+      local copy = {}
+      for i, x in ipairs(v) do
+        local what = string.format("%s[%d]", k, i)
+        if math.type(d[1]) == "integer" then x = integral(x, what)
+        elseif type(x) ~= type(d[1]) then
+          error(string.format("config: %s expects a %s, got %s %s", what, type(d[1]), type(x), tostring(x)), 2)
+        end
+        copy[i] = x
+      end
+      v = copy
     end
     cfg[k] = v
   end
@@ -305,10 +322,23 @@ function lp.config(defaults)
   return proxy
 end
 
+-- Calls fn(...) like pcall, in a coroutine of its own so that a yield inside it is an
+-- error, not an exit that skips the caller's clean-up (grad mode left off, a cell left open).
+function internal.pcall_unyielding(what, fn, ...)
+  local co = coroutine.create(fn)
+  local results = table.pack(coroutine.resume(co, ...))
+  if results[1] and coroutine.status(co) ~= "dead" then
+    coroutine.close(co)
+    return { false, what .. ": the function yielded (coroutine.yield inside " .. what .. " is not supported)", n = 2 }
+  end
+  return results
+end
+
 -- lp.no_grad(fn, ...): calls fn without recording gradients (optimizer steps, evaluation).
 function lp.no_grad(fn, ...)
+  if type(fn) ~= "function" then error("no_grad: expected a function, got " .. type(fn), 2) end
   local previous = lp.set_grad_enabled(false)
-  local results = table.pack(pcall(fn, ...))
+  local results = internal.pcall_unyielding("no_grad", fn, ...)
   lp.set_grad_enabled(previous)
   if not results[1] then error(results[2], 0) end
   return table.unpack(results, 2, results.n)

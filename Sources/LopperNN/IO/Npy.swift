@@ -36,35 +36,108 @@ public enum Npy {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else { throw bad("the magic string is missing") }
         let major = bytes[6]
         let (lengthSize, start) = major == 1 ? (2, 8) : (4, 8)
-        guard major >= 1 && major <= 3, data.count >= start + lengthSize else { throw bad("unknown version \(major)") }
+        guard major >= 1 && major <= 3 else { throw bad("unknown version \(major)") }
+        guard data.count >= start + lengthSize else { throw bad("the header is cut short") }
         var length = 0
         for k in 0..<lengthSize { length |= Int(data[data.startIndex + start + k]) << (8 * k) }
         let dataStart = start + lengthSize + length
-        guard dataStart <= data.count, let header = String(data: data.subdata(in: (start + lengthSize)..<dataStart), encoding: .utf8) else {
+        guard length <= 1 << 24, dataStart <= data.count, let header = String(data: data.subdata(in: (start + lengthSize)..<dataStart), encoding: .utf8) else {
             throw bad("the header is cut short")
         }
-        func value(_ key: String) -> String? {
-            guard let r = header.range(of: "'\(key)':") else { return nil }
-            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+        let fields: [String: NpyHeader.Value]
+        do { fields = try NpyHeader.parse(header) } catch let e as NpyHeader.Failure { throw bad("the header \(e.why)") }
+        guard Set(fields.keys) == ["descr", "fortran_order", "shape"] else {
+            throw bad("the header must have exactly the keys descr, fortran_order and shape, got \(fields.keys.sorted().joined(separator: ", "))")
         }
-        guard let d = value("descr"), d.hasPrefix("'"), let end = d.dropFirst().firstIndex(of: "'") else { throw bad("no descr in the header") }
-        let descr = String(d[d.index(after: d.startIndex)..<end])
+        guard case .string(let descr)? = fields["descr"] else { throw bad("descr is not a string") }
         guard let (dtype, size) = types[descr] else {
             throw bad("dtype \(descr) is not supported (known: \(types.keys.sorted().joined(separator: ", ")))")
         }
-        if let f = value("fortran_order"), f.hasPrefix("True") { throw bad("Fortran-ordered arrays are not supported; save with np.ascontiguousarray") }
-        guard let s = value("shape"), s.hasPrefix("("), let close = s.firstIndex(of: ")") else { throw bad("no shape in the header") }
-        let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let shape = try dims.map { (x: String) -> Int in
-            guard let v = Int(x), v >= 0 else { throw bad("shape entry \(x) is not a size") }
-            return v
-        }
-        let count = Shape.count(shape)
-        guard data.count - dataStart == count * size else {
-            throw bad("shape \(describeShape(shape)) of \(descr) needs \(count * size) bytes of data, the file has \(data.count - dataStart)")
+        guard case .bool(let fortran)? = fields["fortran_order"] else { throw bad("fortran_order is not True or False") }
+        if fortran { throw bad("Fortran-ordered arrays are not supported; save with np.ascontiguousarray") }
+        guard case .tuple(let shape)? = fields["shape"] else { throw bad("shape is not a tuple of sizes") }
+        let count: Int
+        do { count = try Shape.checkedCount(shape, op: "load_npy") } catch { throw bad("shape \(describeShape(shape)) has more elements than any tensor can hold") }
+        let (needed, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, data.count - dataStart == needed else {
+            throw bad("shape \(describeShape(shape)) of \(descr) needs \(overflow ? "more than 2^63" : String(needed)) bytes of data, the file has \(data.count - dataStart)")
         }
         let t = try Tensor(shape: shape)
         data.withUnsafeBytes { raw in Safetensors.convert(raw.baseAddress! + dataStart, dtype: dtype, count: count, into: t.data) }
         return t
+    }
+}
+
+/// The header of a .npy file: a Python dict literal of strings, booleans and tuples of
+/// integers (`{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`), read by a
+/// small tokenizer rather than by searching for substrings.
+enum NpyHeader {
+    enum Value: Equatable { case string(String), bool(Bool), tuple([Int]) }
+    struct Failure: Error { let why: String }
+
+    static func parse(_ text: String) throws -> [String: Value] {
+        var s = Substring(text)
+        func fail(_ why: String) -> Failure { Failure(why: why) }
+        func space() { while let c = s.first, c == " " || c == "\n" || c == "\t" { s.removeFirst() } }
+        func expect(_ c: Character) throws {
+            space()
+            guard s.first == c else { throw fail("expected '\(c)' before \"\(s.prefix(12))\"") }
+            s.removeFirst()
+        }
+        func string() throws -> String {
+            space()
+            guard let q = s.first, q == "'" || q == "\"" else { throw fail("expected a quoted string") }
+            s.removeFirst()
+            guard let end = s.firstIndex(of: q) else { throw fail("has an unterminated string") }
+            let v = String(s[..<end])
+            s = s[s.index(after: end)...]
+            return v
+        }
+        func integer() throws -> Int {
+            space()
+            let digits = s.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let v = Int(digits) else { throw fail("has a shape entry that is not a size") }
+            s = s.dropFirst(digits.count)
+            space()
+            if s.hasPrefix("L") { s.removeFirst() }  // Python 2 longs
+            return v
+        }
+        func value() throws -> Value {
+            space()
+            if s.hasPrefix("True") { s = s.dropFirst(4); return .bool(true) }
+            if s.hasPrefix("False") { s = s.dropFirst(5); return .bool(false) }
+            if s.first == "'" || s.first == "\"" { return .string(try string()) }
+            try expect("(")
+            var dims: [Int] = []
+            space()
+            if s.first == ")" { s.removeFirst(); return .tuple(dims) }
+            while true {
+                dims.append(try integer())
+                space()
+                if s.first == ")" { s.removeFirst(); break }
+                try expect(",")
+                space()
+                if s.first == ")" { s.removeFirst(); break }
+            }
+            // (3) is the number 3 in Python, not a tuple.
+            return .tuple(dims)
+        }
+        try expect("{")
+        var out: [String: Value] = [:]
+        while true {
+            space()
+            if s.first == "}" { s.removeFirst(); break }
+            let key = try string()
+            guard out[key] == nil else { throw fail("repeats the key \(key)") }
+            try expect(":")
+            out[key] = try value()
+            space()
+            if s.first == "," { s.removeFirst(); continue }
+            try expect("}")
+            break
+        }
+        space()
+        guard s.isEmpty else { throw fail("has text after the dict") }
+        return out
     }
 }

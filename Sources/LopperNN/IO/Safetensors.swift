@@ -60,44 +60,78 @@ public enum Safetensors {
 
     static let sizes: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
 
+    /// Reads a file strictly, as the format's reference implementation does: the header is
+    /// one JSON object with no duplicate names, every size and span is checked with overflow
+    /// detection, and the spans tile the data section exactly (no overlaps, no holes, no
+    /// bytes outside any tensor).
     public static func decode(_ data: Data, source: String) throws -> (tensors: [(String, Tensor)], metadata: [String: String]) {
         func bad(_ why: String) -> TensorError { TensorError("load: \(source) is not a valid safetensors file: \(why)") }
         guard data.count >= 8 else { throw bad("it has \(data.count) bytes, fewer than the 8-byte header length") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n <= UInt64(data.count - 8) else { throw bad("the header claims \(n) bytes but the file has \(data.count - 8) after the length") }
         let headerEnd = 8 + Int(n)
-        guard let parsed = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
-              let header = parsed as? [String: Any] else { throw bad("the header is not a JSON object") }
+        let headerBytes = [UInt8](data[(data.startIndex + 8)..<(data.startIndex + headerEnd)])
+        guard headerBytes.first == UInt8(ascii: "{") else { throw bad("the header does not start with '{'") }
+        let header: [(String, StrictJSON)]
+        do {
+            guard let o = try StrictJSON.parse(headerBytes).object else { throw bad("the header is not a JSON object") }
+            header = o
+        } catch let e as StrictJSONError { throw bad("the header is not valid JSON: \(e.description)") }
         var metadata: [String: String] = [:]
-        if let m = header["__metadata__"] {
-            guard let strings = m as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
-            metadata = strings
-        }
         let payload = data.count - headerEnd
-        var out: [(String, Tensor, Int)] = []
-        for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+        var spans: [(name: String, begin: Int, end: Int, dtype: String, shape: [Int])] = []
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let pairs = value.object else { throw bad("__metadata__ must map strings to strings") }
+                for (k, v) in pairs {
+                    guard let text = v.string else { throw bad("__metadata__ must map strings to strings (\(k) is not a string)") }
+                    metadata[k] = text
+                }
+                continue
+            }
+            guard let info = value.object else { throw bad("entry \(name) is not an object") }
+            if let extra = info.first(where: { !["dtype", "shape", "data_offsets"].contains($0.0) }) {
+                throw bad("entry \(name) has an unknown field \(extra.0)")
+            }
+            guard let dtype = value["dtype"]?.string, let dims = value["shape"]?.array, let offs = value["data_offsets"]?.array else {
                 throw bad("entry \(name) lacks dtype, shape or data_offsets")
             }
             guard let size = sizes[dtype] else { throw bad("\(name) has dtype \(dtype), which Lopper cannot read (known: \(sizes.keys.sorted().joined(separator: ", ")))") }
+            let shape = dims.compactMap { $0.integer }
+            guard shape.count == dims.count else { throw bad("\(name) has a shape entry that is not an integer") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("\(name) has a negative size in \(describeShape(shape))") }
+            let offsets = offs.compactMap { $0.integer }
+            guard offsets.count == 2, offs.count == 2 else { throw bad("\(name) needs data_offsets as two integers") }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, end >= begin, end <= payload else {
                 throw bad("\(name) claims bytes \(begin)..<\(end) but the data section has \(payload) bytes")
             }
-            let count = Shape.count(shape)
-            guard end - begin == count * size else {
-                throw bad("\(name) of shape \(describeShape(shape)) and dtype \(dtype) needs \(count * size) bytes, the file gives \(end - begin)")
+            let count: Int
+            do { count = try Shape.checkedCount(shape, op: "load") } catch { throw bad("\(name) has shape \(describeShape(shape)), more elements than any tensor can hold") }
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, end - begin == bytes else {
+                throw bad("\(name) of shape \(describeShape(shape)) and dtype \(dtype) needs \(overflow ? "more than 2^63" : String(bytes)) bytes, the file gives \(end - begin)")
             }
-            let t = try Tensor(shape: shape)
-            data.withUnsafeBytes { raw in
-                let p = raw.baseAddress! + headerEnd + begin
-                convert(p, dtype: dtype, count: count, into: t.data)
-            }
-            out.append((name, t, begin))
+            spans.append((name, begin, end, dtype, shape))
         }
-        return (out.sorted { $0.2 < $1.2 || ($0.2 == $1.2 && $0.0 < $1.0) }.map { ($0.0, $0.1) }, metadata)
+        spans.sort { $0.begin < $1.begin || ($0.begin == $1.begin && $0.end < $1.end) }
+        var covered = 0
+        for s in spans {
+            guard s.begin == covered else {
+                throw bad(s.begin < covered ? "\(s.name)'s bytes \(s.begin)..<\(s.end) overlap another tensor's" : "bytes \(covered)..<\(s.begin) belong to no tensor")
+            }
+            covered = s.end
+        }
+        guard covered == payload else { throw bad("bytes \(covered)..<\(payload) at the end belong to no tensor") }
+        var out: [(String, Tensor)] = []
+        for s in spans {
+            let t = try Tensor(shape: s.shape)
+            data.withUnsafeBytes { raw in
+                convert(raw.baseAddress! + headerEnd + s.begin, dtype: s.dtype, count: t.count, into: t.data)
+            }
+            out.append((s.name, t))
+        }
+        return (out, metadata)
     }
 
     /// Little-endian values of `dtype` to Float32.
