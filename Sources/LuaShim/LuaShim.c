@@ -223,3 +223,46 @@ void lp_set_time_limit(double seconds) {
 int lp_time_exceeded(void) { return lp_deadline > 0 && lp_now() > lp_deadline; }
 
 const char *lp_time_limit_message(void) { return lp_limit_text; }
+
+// The sandbox's allocator: lauxlib's l_alloc with a running total and a cap.
+typedef struct { size_t used, limit; } lp_heap;
+
+static void *lp_limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    lp_heap *h = (lp_heap *)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= old;
+        return NULL;
+    }
+    if (nsize > old && h->used - old + nsize > h->limit) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p) h->used = h->used - old + nsize;
+    return p;
+}
+
+static void lp_warn_off(void *ud, const char *msg, int tocont) { (void)ud; (void)msg; (void)tocont; }
+
+lua_State *lp_new_limited_state(size_t limit) {
+    lp_heap *h = (lp_heap *)malloc(sizeof(lp_heap));
+    if (!h) return NULL;
+    h->used = 0;
+    h->limit = limit;
+    lua_State *L = lua_newstate(lp_limited_alloc, h);
+    if (!L) { free(h); return NULL; }
+    lua_setwarnf(L, lp_warn_off, NULL);
+    return L;
+}
+
+size_t lp_lua_heap_bytes(lua_State *L) {
+    void *ud = NULL;
+    lua_Alloc f = lua_getallocf(L, &ud);
+    return f == lp_limited_alloc ? ((lp_heap *)ud)->used : 0;
+}
+
+void lp_close_state(lua_State *L) {
+    void *ud = NULL;
+    lua_Alloc f = lua_getallocf(L, &ud);
+    lua_close(L);
+    if (f == lp_limited_alloc) free(ud);
+}

@@ -42,6 +42,12 @@ struct Run: ParsableCommand {
     @Flag(name: .customShort("i"), help: "Drop into the Lua prompt after the script, with its globals.")
     var interactive = false
 
+    @Flag(help: "Run a recipe you did not write: no programs, no native code, no debug library; files read only in the run folder, the script's folder and data roots, written only in the run folder; Lua and tensor memory capped.")
+    var sandbox = false
+
+    @Option(help: ArgumentHelp("A folder the sandbox may read (repeatable; $LOPPER_DATA and /usr/share/datasets always).", valueName: "dir"))
+    var dataRoot: [String] = []
+
     @Flag(name: [.customShort("h"), .customLong("help")], help: "Show the recipe's settings and this help.")
     var help = false
 
@@ -77,8 +83,19 @@ struct Run: ParsableCommand {
         }
         var failure: String?
         defer { if let folder { FileHandle.standardError.write("lopper: run folder \(folder)\n".data(using: .utf8)!) } }
+        var jail: Sandbox?
+        if sandbox {
+            let scriptDir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var reads = [scriptDir, "/usr/share/datasets"] + dataRoot
+            if let data = ProcessInfo.processInfo.environment["LOPPER_DATA"] { reads.append(data) }
+            var writes: [String] = []
+            if let folder { writes.append(folder) }
+            if let cache { writes.append(cache) }
+            jail = Sandbox(readRoots: reads, writeRoots: writes)
+            if interactive { throw ValidationError("--sandbox cannot be combined with -i") }
+        }
         do {
-            try options.withHost(settings: settings, { host in
+            try options.withHost(settings: settings, sandbox: jail, { host in
                 if let folder {
                     try host.startRun(folder: folder, script: path, hash: RunFolder.hash(path), settings: settings,
                                       cache: cache, fresh: fresh)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LopperLua
 import LopperNN
+import LopperCore
 
 /// `--set key=value` options shared by the commands that run Lua.
 struct ScriptOptions: ParsableArguments {
@@ -9,6 +10,15 @@ struct ScriptOptions: ParsableArguments {
             help: ArgumentHelp("Override a setting the script reads with lp.config (repeatable): numbers, true/false, words, \"strings\", lists [1,2].",
                                valueName: "key=value"))
     var settings: [String] = []
+
+    @Option(help: ArgumentHelp("Most tensor memory the script may hold (e.g. 8G, 512M; default: 3/4 of RAM).", valueName: "size"))
+    var memoryLimit: String?
+
+    @Option(help: ArgumentHelp("Stop the script after this many seconds of wall time.", valueName: "seconds"))
+    var timeLimit: Double?
+
+    @Option(help: ArgumentHelp("Worker threads for the kernels (default: the CPUs this process may use; also LOPPER_NUM_THREADS).", valueName: "n"))
+    var threads: Int?
 
     @Flag(help: "No progress lines.")
     var quiet = false
@@ -20,16 +30,39 @@ struct ScriptOptions: ParsableArguments {
         ProgressLine.mode = quiet ? .quiet : verbose ? .verbose : .normal
     }
 
+    /// The memory, time and thread settings, checked.
+    func applyLimits() throws {
+        if let memoryLimit {
+            guard let bytes = MemoryBudget.parse(memoryLimit) else {
+                throw ValidationError("--memory-limit: expected a size such as 8G, 512M or a number of bytes, got '\(memoryLimit)'")
+            }
+            MemoryBudget.limitBytes = bytes
+        }
+        if let timeLimit {
+            guard timeLimit > 0, timeLimit.isFinite else { throw ValidationError("--time-limit: expected a positive number of seconds, got \(timeLimit)") }
+            LuaHost.setTimeLimit(timeLimit)
+        }
+        if let threads {
+            guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads: expected 1 to 1024, got \(threads)") }
+            Parallel.use(threads)
+        }
+    }
+
     static func overrides(_ settings: [String]) throws -> [(String, SetValue)] {
         do { return try settings.map(SetValue.parseAssignment) }
         catch let e as LuaError { throw ValidationError(e.message) }
     }
 
     /// Runs `body` on a new host; script errors go to stderr with exit status 1.
-    func withHost(settings: [String]? = nil, _ body: (LuaHost) throws -> Void,
+    func withHost(settings: [String]? = nil, sandbox: Sandbox? = nil, _ body: (LuaHost) throws -> Void,
                   finally: (LuaHost, String?) -> Void = { _, _ in }) throws {
         let settings = settings ?? self.settings
-        let host = try LuaHost(overrides: try Self.overrides(settings))
+        try applyLimits()
+        let host: LuaHost
+        do { host = try LuaHost(overrides: try Self.overrides(settings), sandbox: sandbox) } catch let e as LuaScriptError {
+            FileHandle.standardError.write((e.message + "\n").data(using: .utf8)!)
+            throw ExitCode(1)
+        }
         do {
             try body(host)
             finally(host, nil)

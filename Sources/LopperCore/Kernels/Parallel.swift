@@ -6,17 +6,27 @@
 /// same order each time.
 
 import CBLAS
+import Foundation
 import LopperKernels
 
 public enum Parallel {
-    /// How many parts work is split into: the thread count OpenBLAS chose at start-up
-    /// (the cores, or `OPENBLAS_NUM_THREADS`, so `OPENBLAS_NUM_THREADS=1` pins everything
-    /// to one thread). Reading it first starts the pool and turns OpenBLAS's threads off.
+    /// How many parts work is split into: `LOPPER_NUM_THREADS` if set, else the CPUs this
+    /// process may use (its affinity mask and cgroup CPU quota, so a job limited to 2 CPUs
+    /// of a 64-core node starts 2), never more than the thread count OpenBLAS chose at
+    /// start-up (so `OPENBLAS_NUM_THREADS=1` pins everything to one thread, for exact
+    /// repeats). Reading it first starts the pool and turns OpenBLAS's threads off.
     nonisolated(unsafe) public static var workers: Int = {
-        let n = max(1, Int(openblas_get_num_threads()))
+        let blas = max(1, Int(openblas_get_num_threads()))
         openblas_set_num_threads(1)
-        return lk_pool_start(n)
+        return lk_pool_start(defaultWorkers(blas: blas))
     }()
+
+    static func defaultWorkers(blas: Int) -> Int {
+        if let text = getenv("LOPPER_NUM_THREADS").map({ String(cString: $0) }), let n = Int(text), n >= 1 {
+            return min(n, 64)
+        }
+        return max(1, min(blas, lk_available_cpus()))
+    }
 
     /// Splits later work `n` ways (at most), starting pool threads as needed; returns the
     /// number in use.

@@ -57,5 +57,7 @@ void lk_conv_wide_weight_grad(const float *restrict x, long c, long xplane, long
 typedef void (*lk_task)(void *context, long index);
 long lk_pool_start(long workers);
 void lk_pool_run(long count, lk_task task, void *context);
+// The CPUs this process may use (affinity mask and cgroup CPU quota), at least 1.
+long lk_available_cpus(void);
 
 #endif

@@ -18,17 +18,22 @@ enum RunBindings {
             // _mkdir(path): creates a folder and its parents (no error if it exists).
             try c.arity(1, 1)
             let path = try c.string(1, "path")
+            try FilePolicy.check(path, write: true, op: c.name)
             do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
             catch { throw c.error("cannot create folder \(path): \(error.localizedDescription)") }
             return 0
         },
         LuaFunction("_exists") { c in
             try c.arity(1, 1)
-            return c.push(FileManager.default.fileExists(atPath: try c.string(1, "path")))
+            let path = try c.string(1, "path")
+            try FilePolicy.check(path, write: false, op: c.name)
+            return c.push(FileManager.default.fileExists(atPath: path))
         },
         LuaFunction("_remove_tree") { c in
             try c.arity(1, 1)
-            try? FileManager.default.removeItem(atPath: try c.string(1, "path"))
+            let path = try c.string(1, "path")
+            try FilePolicy.check(path, write: true, op: c.name)
+            try? FileManager.default.removeItem(atPath: path)
             return 0
         },
         LuaFunction("_hash") { c in

@@ -56,6 +56,30 @@ enum TensorFunctions {
             try c.arity(0, 0)
             return c.push(Double(DispatchTime.now().uptimeNanoseconds) / 1e9)
         },
+        LuaFunction("memory_limit") { c in
+            // The tensor memory budget in bytes, and the bytes tensors hold now.
+            try c.arity(0, 0)
+            c.push(int: MemoryBudget.limitBytes)
+            return 1 + c.push(int: Storage.liveBytes)
+        },
+        LuaFunction("set_memory_limit") { c in
+            // set_memory_limit("8G" | bytes | nil): nil restores the default (3/4 of RAM).
+            // Under --sandbox the limit can only go down.
+            try c.arity(1, 1)
+            var bytes: Int?
+            if c.isNil(1) { bytes = MemoryBudget.defaultLimit }
+            else if lua_type(c.L, 1) == LUA_TNUMBER { bytes = try c.int(1, "limit"); if bytes! <= 0 { bytes = nil } }
+            else if lua_type(c.L, 1) == LUA_TSTRING { bytes = MemoryBudget.parse(try c.string(1, "limit")) }
+            guard let limit = bytes else {
+                let given = lua_type(c.L, 1) == LUA_TSTRING ? "'\(try c.string(1, "limit"))'" : c.typeName(1)
+                throw c.error("expected a size such as '18G', '512M' or a number of bytes, got \(given)")
+            }
+            if let cap = Sandbox.current?.memoryCap, limit > cap {
+                throw c.error("sandbox: the memory limit cannot be raised above \(MemoryBudget.formatBytes(cap))")
+            }
+            MemoryBudget.limitBytes = limit
+            return 0
+        },
         LuaFunction("is_tensor") { c in
             try c.arity(1, 1)
             return c.push(c.optTensor(1) != nil)

@@ -20,22 +20,43 @@ public final class LuaHost {
     /// without this a loop creating tensors grows until Lua's own heap happens to grow.
     static let gcStepBytes = 16 << 20
 
-    /// Creates a state; `overrides` are the `--set` values that `lp.config` merges in.
-    public init(overrides: [(String, SetValue)] = []) throws {
-        guard let L = luaL_newstate() else { throw LuaScriptError(message: "lopper: cannot create a Lua state") }
+    /// Whether this host runs sandboxed (and lifts the sandbox when it goes).
+    let sandboxed: Bool
+
+    /// Creates a state; `overrides` are the `--set` values that `lp.config` merges in. With
+    /// `sandbox`, the state's heap is capped and the sandbox's rules hold until it closes.
+    public init(overrides: [(String, SetValue)] = [], sandbox: Sandbox? = nil) throws {
+        let made = sandbox.map { lp_new_limited_state($0.luaMemory) } ?? luaL_newstate()
+        guard let L = made else { throw LuaScriptError(message: "lopper: cannot create a Lua state") }
         self.L = L
+        sandboxed = sandbox != nil
         lua_atpanic(L, lp_panic)
         LuaHost.open.insert(L)
         lp_host_slot(L).pointee = Unmanaged.passUnretained(self).toOpaque()
         luaL_openlibs(L)
         LopperModule.install(L)
         try runPrelude(overrides: overrides)
+        try sandbox?.apply(self)
     }
 
     deinit {
         LuaHost.open.remove(L)
-        lua_close(L)
+        lp_close_state(L)
+        if sandboxed { Sandbox.lift() }
     }
+
+    /// Runs a chunk of Lopper's own with `function` as its argument.
+    func runChunk(_ code: String, chunkName: String, passing function: LuaFunction) throws {
+        let base = lua_gettop(L)
+        try load(code, chunkName: chunkName)
+        function.push(L)
+        let n = try protectedCall(nargs: 1, base: base)
+        lp_pop(L, n)
+    }
+
+    /// Wall-clock seconds a script may run (`--time-limit`; 0 for no limit): past them the
+    /// script raises at its next Lua step, and native training at its next step.
+    public static func setTimeLimit(_ seconds: Double) { lp_set_time_limit(seconds) }
 
     /// States not yet closed: objects holding Lua references release them only while
     /// their state is open (they may be finalised while the state closes).

@@ -2,6 +2,8 @@ extension LopperModule {
     /// Cached cells (`lp.cell`), written in Lua: run after the main prelude with (lp, internal).
     static let cellsPrelude = #"""
 local lp, internal = ...
+-- Kept before a sandbox replaces the globals: cells read and write only the cache.
+local debug_getupvalue, io_open, os_rename = debug.getupvalue, io.open, os.rename
 local json, write_atomically = internal.json, internal.write_atomically
 
 -- How each module was built (its constructor call as Lua text), so that a cached module
@@ -101,7 +103,7 @@ local function code_of(fn, parts, seen, touched)
   local ok, dump = pcall(string.dump, fn, true)
   if ok then parts[#parts + 1] = dump end
   for i = 1, 255 do
-    local name, v = debug.getupvalue(fn, i)
+    local name, v = debug_getupvalue(fn, i)
     if not name then break end
     local t = type(v)
     if t == "number" or t == "string" or t == "boolean" then
@@ -123,7 +125,7 @@ local function full_key(base, keys)
 end
 
 local function read_file(path)
-  local f = io.open(path, "rb")
+  local f = io_open(path, "rb")
   if not f then return nil end
   local text = f:read("a")
   f:close()
@@ -195,13 +197,13 @@ local function store(dir, text, out, touched)
   end
   lp.checkpoint.save(tmp .. "/rng.safetensors", { rng = true })
   write_atomically(tmp .. "/cell.lua", "return " .. text .. "\n")
-  if not os.rename(tmp, dir) then lp._remove_tree(tmp) end   -- another run stored it first
+  if not os_rename(tmp, dir) then lp._remove_tree(tmp) end   -- another run stored it first
 end
 
 -- One line per finished cell in the run folder (what --resume checks).
 local function note_cell(name, key, hit, seconds)
   if not log_file then return end
-  local f = assert(io.open(log_file, "a"))
+  local f = assert(io_open(log_file, "a"))
   f:write(json({ name = name, key = key, cached = hit, seconds = seconds }), "\n")
   f:close()
 end

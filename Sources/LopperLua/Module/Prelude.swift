@@ -3,6 +3,8 @@ extension LopperModule {
     /// result printer used by `eval` and the config state the host inspects.
     static let prelude = #"""
 local lp, overrides = ...
+-- Kept before a sandbox replaces the globals: the run folder's own files are written with them.
+local io_open, os_rename = io.open, os.rename
 local state = { read = false }
 -- Shared with the cells prelude: `capture` collects what a running cell prints and
 -- records (replayed when the cell is next a cache hit); `reads` the settings it reads.
@@ -86,10 +88,10 @@ lp.json = json
 -- Writes a whole file through a temporary name and a rename, so a reader never sees half.
 local function write_atomically(path, text)
   local tmp = path .. ".tmp"
-  local f = assert(io.open(tmp, "w"))
+  local f = assert(io_open(tmp, "w"))
   f:write(text)
   f:close()
-  assert(os.rename(tmp, path))
+  assert(os_rename(tmp, path))
 end
 
 -- Recorded runs (`lopper run` makes a folder and calls lp._start_run): print also goes to
@@ -117,7 +119,7 @@ end
 
 -- Appends one JSON line to a file of the run folder (tables.jsonl, plots.jsonl).
 local function append_line(name, value)
-  local f = assert(io.open(lp.run.dir .. "/" .. name, "a"))
+  local f = assert(io_open(lp.run.dir .. "/" .. name, "a"))
   f:write(json(value), "\n")
   f:close()
 end
@@ -138,8 +140,8 @@ end
 function lp._start_run(info)
   info.started = os.date("!%Y-%m-%dT%H:%M:%SZ")
   lp.run = info
-  output = assert(io.open(info.dir .. "/output.log", "a"))
-  metrics = assert(io.open(info.dir .. "/metrics.jsonl", "a"))
+  output = assert(io_open(info.dir .. "/output.log", "a"))
+  metrics = assert(io_open(info.dir .. "/metrics.jsonl", "a"))
   write_atomically(info.dir .. "/config.json", json({
     recipe = info.script:match("([^/]+)%.lua$") or info.script, script = info.script,
     script_hash = info.script_hash, lopper_version = info.lopper_version,

@@ -9,6 +9,7 @@ public struct IDXFile {
     public let bytes: [UInt8]
 
     public static func read(path: String) throws -> IDXFile {
+        try FilePolicy.check(path, write: false, op: "idx")
         guard let raw = FileManager.default.contents(atPath: path) else {
             throw TensorError("idx: cannot read '\(path)': \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
         }

@@ -6,6 +6,7 @@ import LopperCore
 /// A run killed mid-write leaves the previous checkpoint intact.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String, op: String) throws {
+        try FilePolicy.check(path, write: true, op: op)
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
@@ -39,6 +40,7 @@ public enum AtomicFile {
 
     /// The file's bytes, with an error naming the operation and the path.
     public static func read(_ path: String, op: String) throws -> Data {
+        try FilePolicy.check(path, write: false, op: op)
         guard FileManager.default.fileExists(atPath: path) else { throw TensorError("\(op): no file at \(path)") }
         guard let d = FileManager.default.contents(atPath: path) else { throw TensorError("\(op): cannot read \(path)") }
         return d

@@ -67,6 +67,14 @@ void lp_set_time_limit(double seconds);
 int lp_time_exceeded(void);
 const char *lp_time_limit_message(void);
 
+// A state whose Lua heap is capped at `limit` bytes (the sandbox): past it allocation
+// fails and Lua raises "not enough memory", a catchable error. Like luaL_newstate otherwise.
+lua_State *lp_new_limited_state(size_t limit);
+// lua_close, also freeing the allocator state of a limited state.
+void lp_close_state(lua_State *L);
+// Bytes of Lua heap in use in a state made by lp_new_limited_state (0 for others).
+size_t lp_lua_heap_bytes(lua_State *L);
+
 // Per-state pointer slot (LUA_EXTRASPACE) where the Swift host keeps itself.
 void **lp_host_slot(lua_State *L);
 
