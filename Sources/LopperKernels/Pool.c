@@ -114,7 +114,26 @@ long lk_pool_start(long workers) {
     return lk_threads + 1;
 }
 
+// When other processes hold the cores, a worker often claims a part and is then taken
+// off its core, and the caller waits for it. The pool watches for that: when the caller
+// spends more than LK_STALL_LIMIT of its jobs waiting (a moving average), the next
+// jobs run on the caller alone (as fast as one thread), then it tries again; each time in
+// a row that the trial fails, the solo stretch doubles (a trial costs a few stalls).
+#define LK_STALL_LIMIT 0.25
+#define LK_SOLO_MIN 256
+#define LK_SOLO_MAX 65536
+static double lk_stall = 0;         // moving average of the waiting fraction
+static long lk_solo_left = 0;       // jobs still to run alone
+static long lk_solo_span = LK_SOLO_MIN;
+static long lk_parallel_ok = 0;     // parallel jobs since the last stall
+
 void lk_pool_run(long count, lk_task task, void *context) {
+    if (lk_solo_left > 0 && count > 1 && !atomic_flag_test_and_set(&lk_busy)) {
+        lk_solo_left--;
+        for (long i = 0; i < count; i++) task(context, i);
+        atomic_flag_clear(&lk_busy);
+        return;
+    }
     if (count <= 1 || lk_threads == 0 || count > (long)LK_PART_MASK || atomic_flag_test_and_set(&lk_busy)) {
         // One part, no workers, or called from inside a job: run the parts here, in order.
         for (long i = 0; i < count; i++) task(context, i);
@@ -131,12 +150,25 @@ void lk_pool_run(long count, lk_task task, void *context) {
         pthread_cond_broadcast(&lk_wake);
         pthread_mutex_unlock(&lk_lock);
     }
+    const long began = lk_now_ns();
     lk_work(gen);
     // Every part is claimed; wait for those still running elsewhere.
     const long start = lk_now_ns();
     for (long i = 0; atomic_load_explicit(&lk_done, memory_order_acquire) < count; i++) {
         if ((i & 63) == 63 && lk_now_ns() - start > LK_SPIN_NS) sched_yield();
         else lk_relax();
+    }
+    const long end = lk_now_ns();
+    if (end > began) {
+        lk_stall = 0.9 * lk_stall + 0.1 * (double)(end - start) / (double)(end - began);
+        if (lk_stall > LK_STALL_LIMIT) {
+            lk_solo_left = lk_solo_span;
+            if (lk_solo_span < LK_SOLO_MAX) lk_solo_span *= 2;
+            lk_stall = 0;
+            lk_parallel_ok = 0;
+        } else if (++lk_parallel_ok > 4 * LK_SOLO_MIN) {
+            lk_solo_span = LK_SOLO_MIN;
+        }
     }
     atomic_flag_clear(&lk_busy);
 }

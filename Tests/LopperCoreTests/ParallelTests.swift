@@ -1,5 +1,7 @@
 import XCTest
 @testable import LopperCore
+import LopperKernels
+import Foundation
 
 /// The worker pool and the work split over it: every part runs once, results do not
 /// depend on the number of workers.
@@ -48,5 +50,30 @@ final class ParallelTests: XCTestCase {
             XCTAssertLessThan(try s.sub(o).abs().max().item(), 1e-3, "product \(i)")
             XCTAssertEqual(s.toArray(), again[i].toArray(), "product \(i) repeats exactly")
         }
+    }
+
+    /// With one CPU-bound competitor per core, products split over the pool finish within
+    /// a generous multiple of the same work on one thread (loose: this is a guard against
+    /// the pool collapsing, as spinning pools do, not a benchmark).
+    func testBusyMachineDoesNotCollapseThePool() throws {
+        let g = RandomGenerator(seed: 3)
+        let a = try Tensor.randn([256, 256], generator: g), b = try Tensor.randn([256, 256], generator: g)
+        func seconds(workers: Int) throws -> Double {
+            Parallel.use(workers)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<150 { _ = try a.matmul(b) }
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        }
+        let cores = max(2, Int(lk_available_cpus()))
+        let competitors = (0..<cores).map { _ -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "while :; do :; done"]
+            try? p.run()
+            return p
+        }
+        defer { for p in competitors where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        let one = try seconds(workers: 1), pool = try seconds(workers: 2)
+        XCTAssertLessThan(pool, 3 * one + 0.5, "pool \(pool) s against one thread \(one) s")
     }
 }

@@ -36,8 +36,11 @@ public enum Parallel {
         return workers
     }
 
-    /// The number of chunks `0..<n` is split into.
-    public static func chunkCount(_ n: Int) -> Int { max(1, min(n, workers)) }
+    /// The number of chunks `0..<n` is split into: several per worker, so that a worker
+    /// another process keeps off its core holds back only a small part (the caller claims
+    /// the rest). It depends on `n` and the worker count alone, so sums keep their order.
+    public static func chunkCount(_ n: Int) -> Int { max(1, min(n, workers == 1 ? 1 : workers * chunksPerWorker)) }
+    nonisolated(unsafe) public static var chunksPerWorker = 4
 
     /// Runs `body(chunk, range)` for consecutive, near-equal ranges covering `0..<n`,
     /// concurrently when there is more than one.
