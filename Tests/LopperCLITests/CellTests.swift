@@ -64,6 +64,9 @@ final class CellTests: CLITestCase {
             ("lp.cell('a', function() return 1 end); lp.cell('a', function() return 2 end)", "the name 'a' is used twice"),
             ("lp.cell('a', function() lp.cell('b', function() end) end)", "'b' starts inside cell 'a'; cells do not nest"),
             ("lp.cell(function() end)", "cell: expected a name (string) first, got function"),
+            // An optimizer shared by cells: its momentum would not come back on a cache hit.
+            ("local opt = lp.optim.SGD(lp.nn.Linear(2, 2), {lr = 1, momentum = 0.9}); lp.cell('a', function() opt:step() end)",
+             "cell 'a': it reaches Optimizer 'opt' through an upvalue, whose state a cache hit cannot restore"),
         ]
         for (code, message) in cases {
             let path = try script(code)
@@ -86,5 +89,24 @@ final class CellTests: CLITestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("cell 'numbers': the cache entry") && r.err.contains("is unreadable") && r.err.contains("--fresh"), r.err)
         XCTAssertEqual(try lopper("run", path, "--fresh").out, "2\n")
+    }
+
+    func testAFlippedBitInACacheEntryIsCaught() throws {
+        let path = try script("local x = lp.cell('t', function() lp.manual_seed(3); return lp.randn(4) end)\nprint(x:sum():item())")
+        let first = try lopper("run", path)
+        XCTAssertEqual(first.status, 0, first.err)
+        let cache = runsDir + "/.cache"
+        for entry in try FileManager.default.contentsOfDirectory(atPath: cache) where !entry.hasSuffix(".reads") {
+            // One bit of one tensor value: the file still parses, the value would differ.
+            let file = cache + "/" + entry + "/tensors.safetensors"
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            bytes[bytes.count - 2] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: file))
+        }
+        let r = try lopper("run", path)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("tensors.safetensors does not match its checksum (damaged)") && r.err.contains("--fresh"), r.err)
+        XCTAssertEqual(try lopper("run", path, "--fresh").out, first.out)
     }
 }

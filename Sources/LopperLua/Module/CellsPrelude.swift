@@ -113,6 +113,12 @@ local function code_of(fn, parts, seen, touched)
     elseif not seen[v] and (kind_of(v) == "lopper.Module" or kind_of(v) == "lopper.Tensor") then
       seen[v] = true
       touched[#touched + 1] = v
+    elseif not seen[v] and (kind_of(v) == "lopper.Optimizer" or kind_of(v) == "lopper.Snapshot") then
+      -- Their state (momentum, Adam moments, the schedule's step) is not cached: a cache
+      -- hit would go on from a state the uninterrupted run never had. Refused, not guessed.
+      seen[v] = true
+      touched.refused = touched.refused or {}
+      touched.refused[#touched.refused + 1] = string.format("%s '%s'", kind_of(v):sub(8), name)
     end
   end
 end
@@ -135,6 +141,15 @@ end
 -- Restores a cache entry into `touched` (their state after the cell); returns the entry
 -- (results, packed, and events).
 local function restore(dir, touched)
+  -- Every file is checked against the checksums written with it before any is used.
+  local sums = read_file(dir .. "/checksums")
+  if not sums then error("its file checksums is missing", 0) end
+  for file, sum in sums:gmatch("([^\n]+) (%x+)\n") do
+    local bytes = read_file(dir .. "/" .. file)
+    if not bytes then error("its file " .. file .. " is missing", 0) end
+    if lp._hash(bytes) ~= sum then error("its file " .. file .. " does not match its checksum (damaged)", 0) end
+  end
+  if not sums:find("cell.lua ", 1, true) then error("its checksums do not cover cell.lua", 0) end
   local text = read_file(dir .. "/cell.lua")
   if not text then error("its file cell.lua is missing", 0) end
   local tensors = lp._exists(dir .. "/tensors.safetensors") and lp.load(dir .. "/tensors.safetensors") or {}
@@ -197,6 +212,16 @@ local function store(dir, text, out, touched)
   end
   lp.checkpoint.save(tmp .. "/rng.safetensors", { rng = true })
   write_atomically(tmp .. "/cell.lua", "return " .. text .. "\n")
+  -- Checksums of every file, written last: restore refuses an entry that differs.
+  local files = { "cell.lua", "rng.safetensors" }
+  if next(named) then files[#files + 1] = "tensors.safetensors" end
+  for i in ipairs(out.modules) do files[#files + 1] = "module" .. i .. ".safetensors" end
+  for i, v in ipairs(touched) do
+    if kind_of(v) == "lopper.Module" then files[#files + 1] = "touched" .. i .. ".safetensors" end
+  end
+  local lines = {}
+  for _, file in ipairs(files) do lines[#lines + 1] = file .. " " .. lp._hash(read_file(tmp .. "/" .. file) or "") .. "\n" end
+  write_atomically(tmp .. "/checksums", table.concat(lines))
   if not os_rename(tmp, dir) then lp._remove_tree(tmp) end   -- another run stored it first
 end
 
@@ -220,6 +245,11 @@ function lp.cell(name, fn)
   names[name] = true
   local parts, touched = { chain, name }, {}
   code_of(fn, parts, {}, touched)
+  if touched.refused then
+    error(string.format("cell '%s': it reaches %s through an upvalue, whose state a cache hit cannot restore " ..
+      "(a resumed run would differ from an uninterrupted one); create it inside the cell, or leave this code outside cells",
+      name, table.concat(touched.refused, " and ")), 2)
+  end
   local base = lp._hash(table.concat(parts, "\n"))
   local index = cache and cache .. "/" .. base .. ".reads"
   if cache and not fresh then
