@@ -28,7 +28,7 @@ extension Tensor {
         guard steps < Double(Shape.maxElements) else {
             throw TensorError("arange: \(start) to \(stop) by \(step) is \(steps) values, more than any tensor can hold")
         }
-        let n = Swift.max(0, Int(steps))
+        let n = steps > 0 ? Int(steps) : 0
         let t = try Tensor(shape: [n])
         for i in 0..<n { t.data[i] = Float(start + Double(i) * step) }
         return t

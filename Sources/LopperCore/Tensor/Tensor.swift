@@ -130,7 +130,7 @@ public final class Tensor {
     /// Whether several elements of this view share one memory cell (a stride of 0 over a
     /// dimension longer than 1, as `expand` makes): an in-place write would land twice.
     public var hasInternalOverlap: Bool {
-        Swift.zip(shape, strides).contains { $0.0 > 1 && $0.1 == 0 }
+        count > 0 && Swift.zip(shape, strides).contains { $0.0 > 1 && $0.1 == 0 }
     }
 
     /// Whether two tensors view overlapping memory of the same storage.
