@@ -21,6 +21,9 @@ final class HardeningTests: LuaTestCase {
         expectError("lp.ones(1,1):expand(1 << 62, 4)", "expand: shape [4611686018427387904,4] has more elements")
         expectError("lp.zeros(1, 0):expand(math.maxinteger, 0):sum(1)", "expand: shape [9223372036854775807,0] has more elements")
         expectError("lp.arange(0, 1e300)", "arange: 0.0 to 1e+300 by 1.0 is 1e+300 values")
+        expectError("lp.ones(4):view(2147483648, 4611686018427387906, 3037000500)", "view: shape [2147483648,4611686018427387906,3037000500] has more elements")
+        expectError("lp.ones(4):reshape(-1, 1 << 62, 4)", "reshape: shape [-1,4611686018427387904,4] has more elements")
+        check("return lp.arange(-1e300):numel() == 0")
         expectError("lp.linspace(0, 1, math.maxinteger)", "linspace: shape [9223372036854775807] has more elements")
         expectError("lp.zeros(" + Array(repeating: "1", count: 65).joined(separator: ",") + ")", "zeros: a tensor has at most 64 dimensions, got 65")
     }
@@ -114,5 +117,10 @@ final class HardeningTests: LuaTestCase {
 
     func testErrorsNameTheFunctionCalled() {
         expectError("lp.models.build('resnet18')", "build: resnet: depth must be 6n+2")
+        expectError("local t = {}; t.a = t; lp.json(t)", "json: a table that contains itself")
+        expectError("""
+        local r = {forward = function() end}; local net = lp.nn.Sequential({r})
+        function r.forward(self, x) return (net(x)) end; net(lp.ones(2))
+        """.replacingOccurrences(of: "\n", with: " "), "forward: Lua modules nest more than 40 calls deep")
     }
 }

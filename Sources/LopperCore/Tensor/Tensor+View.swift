@@ -9,8 +9,12 @@ extension Tensor {
         if let bad = shape.first(where: { $0 < -1 }) {
             throw TensorError("\(op): invalid size \(bad) in \(describeShape(newShape))")
         }
+        // The sizes asked for are counted with overflow checks before anything else.
+        let known: Int
+        do { known = try Shape.checkedCount(shape.filter { $0 != -1 }, op: op) } catch {
+            throw TensorError("\(op): shape \(describeShape(newShape)) has more elements than any tensor can hold (at most 2^60)")
+        }
         if let h = holes.first {
-            let known = shape.enumerated().filter { $0.offset != h }.reduce(1) { $0 * $1.element }
             guard known > 0, count % known == 0 else {
                 throw TensorError("\(op): cannot reshape \(describeShape(self.shape)) (\(count) elements) into \(describeShape(newShape))")
             }

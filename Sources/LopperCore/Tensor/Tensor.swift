@@ -42,8 +42,9 @@ public final class Tensor {
 
     /// A new contiguous tensor holding `values` in row-major order.
     public convenience init(shape: [Int], values: [Float]) throws {
-        guard Shape.count(shape) == values.count else {
-            throw TensorError("tensor: shape \(describeShape(shape)) needs \(Shape.count(shape)) values, got \(values.count)")
+        let n = try Shape.checkedCount(shape, op: "tensor")
+        guard n == values.count else {
+            throw TensorError("tensor: shape \(describeShape(shape)) needs \(n) values, got \(values.count)")
         }
         try self.init(shape: shape)
         values.withUnsafeBufferPointer { src in

@@ -93,7 +93,17 @@ final class LuaModule: Module {
         fields { i in ModuleBindings.optionalModule(L, i) }
     }
 
+    /// Lua modules running inside one another: a module that calls itself (through a
+    /// container) would otherwise end in Lua's bare "C stack overflow".
+    nonisolated(unsafe) static var depth = 0
+    static let maxDepth = 40
+
     override func forward(_ x: Tensor) throws -> Tensor {
+        guard LuaModule.depth < LuaModule.maxDepth else {
+            throw LuaError("forward: Lua modules nest more than \(LuaModule.maxDepth) calls deep in \(summary) (does a module call itself?)")
+        }
+        LuaModule.depth += 1
+        defer { LuaModule.depth -= 1 }
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         table.push()

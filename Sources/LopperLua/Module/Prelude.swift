@@ -46,7 +46,7 @@ local function keys_of(t)
 end
 
 -- JSON text of a Lua value: tables with 1..n keys are arrays, others objects (keys sorted).
-local function json(v)
+local function json(v, open)
   local t = type(v)
   if t == "nil" then return "null" end
   if t == "boolean" then return tostring(v) end
@@ -63,12 +63,16 @@ local function json(v)
     end) .. '"'
   end
   if t == "table" then
+    open = open or {}
+    if open[v] then error("json: a table that contains itself cannot be written as JSON", 0) end
+    open[v] = true
     local n = #v
     local count = 0
     for _ in pairs(v) do count = count + 1 end
     local out = {}
     if count == n then
-      for i = 1, n do out[i] = json(v[i]) end
+      for i = 1, n do out[i] = json(v[i], open) end
+      open[v] = nil
       return "[" .. table.concat(out, ",") .. "]"
     end
     local keys = {}
@@ -77,13 +81,18 @@ local function json(v)
     for i, k in ipairs(keys) do
       local value = v[k]
       if value == nil then value = v[tonumber(k)] end
-      out[i] = json(k) .. ":" .. json(value)
+      out[i] = json(k) .. ":" .. json(value, open)
     end
+    open[v] = nil
     return "{" .. table.concat(out, ",") .. "}"
   end
   return json(tostring(v))
 end
-lp.json = json
+function lp.json(v)
+  local ok, text = pcall(json, v)
+  if not ok then error(text, 2) end
+  return text
+end
 
 -- Writes a whole file through a temporary name and a rename, so a reader never sees half.
 local function write_atomically(path, text)
