@@ -83,6 +83,27 @@ final class ResumeTests: CLITestCase {
         XCTAssertTrue(try String(contentsOfFile: runsDir + "/stopped/output.log", encoding: .utf8).contains("interrupted (Ctrl-C)"))
     }
 
+    /// Loops a script hides from the interrupt: inside a coroutine, and a loop of pcall
+    /// that would swallow one error; without a run folder the exit status is 130 too.
+    func testCtrlCStopsCoroutinesAndPcallLoops() throws {
+        for (label, code) in [("coroutine", "coroutine.wrap(function() while true do end end)()"),
+                              ("pcall", "local function f() for i = 1, 1e6 do end end; while true do pcall(f) end")] {
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("lopper-ready-\(UUID().uuidString)").path
+            let path = try script("local f = io.open('\(marker)', 'w'); f:write('ready\\n'); f:close()\n" + code)
+            let p = try start([path, "--no-run-folder"])
+            try wait(for: marker, lines: 1)
+            usleep(200_000)
+            kill(p.processIdentifier, SIGINT)
+            let deadline = Date().addingTimeInterval(20)
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); XCTFail("\(label): Ctrl-C did not stop the loop") }
+            p.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: marker)
+            XCTAssertEqual(p.terminationReason, .exit, label)
+            XCTAssertEqual(p.terminationStatus, 130, label)
+        }
+    }
+
     func testCtrlCStopsNativeTrainingAtAStep() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist not installed")
         let path = try script("""
