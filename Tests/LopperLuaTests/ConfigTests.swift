@@ -26,6 +26,26 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(message("x=a,b").contains("unknown value form 'a,b'"))
         XCTAssertTrue(message("x=[[1]]").contains("lists cannot be nested"), message("x=[[1]]"))
         XCTAssertTrue(message("x=\"abc").contains("missing its closing \""))
+        // Past 64 bits an integer is an error, not a float that becomes nil.
+        XCTAssertTrue(message("rounds=9223372036854775808").contains("--set rounds: integer 9223372036854775808 does not fit 64 bits"))
+        XCTAssertEqual(try SetValue.parse("9223372036854775807"), .integer(Int.max))
+    }
+
+    func testListSettingsCheckTheirEntries() throws {
+        let mixed = try LuaHost(overrides: [("levels", .list([.integer(1), .string("a")]))])
+        XCTAssertThrowsError(try mixed.run("lp.config{levels = {80, 50}}")) { e in
+            XCTAssertTrue("\(e)".contains("config: levels[2] expects an integer, got string a"), "\(e)")
+        }
+        let fractional = try LuaHost(overrides: [("levels", .list([.number(2.5)]))])
+        XCTAssertThrowsError(try fractional.run("lp.config{levels = {80}}")) { e in
+            XCTAssertTrue("\(e)".contains("config: levels[1] expects an integer, got 2.5"), "\(e)")
+        }
+        let good = try LuaHost(overrides: [("levels", .list([.integer(3), .number(4.0)]))])
+        XCTAssertEqual(try good.eval("lp.config{levels = {80}}.levels[2]"), ["4"])
+        let words = try LuaHost(overrides: [("names", .list([.string("a"), .integer(1)]))])
+        XCTAssertThrowsError(try words.run("lp.config{names = {'x'}}")) { e in
+            XCTAssertTrue("\(e)".contains("config: names[2] expects a string, got number 1"), "\(e)")
+        }
     }
 
     func testConfigMergesAndChecksOverrides() throws {

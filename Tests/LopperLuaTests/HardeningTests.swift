@@ -91,6 +91,8 @@ final class HardeningTests: LuaTestCase {
         expectError("coroutine.wrap(function() lp.no_grad(function() coroutine.yield() end) end)()", "no_grad: the function yielded")
         check("return lp.ones(1):requires_grad():mul(2).grad_fn ~= nil")
         expectError("lp.no_grad(42)", "no_grad: expected a function, got number")
+        expectError("coroutine.wrap(function() lp.cell('c', function() coroutine.yield() end) end)()", "cell: the function yielded")
+        check("return lp.cell('d', function() return 5 end) == 5")
     }
 
     func testLoadSeesGlobals() {
@@ -113,6 +115,26 @@ final class HardeningTests: LuaTestCase {
     func testReductionsOverEmptyTensorsDoNotLoop() {
         check("return lp.zeros(1 << 40, 0):sum(1):numel() == 0")
         check("return lp.zeros(3, 0):sum(2):equal(lp.zeros(3))")
+    }
+
+    func testMetamethodsNeverUnwindThroughSwift() {
+        // A score table whose __index raises: read under protection, the prune fails cleanly.
+        for _ in 0..<50 {
+            expectError("""
+            local net = lp.nn.Sequential{lp.nn.Linear(3, 2)}
+            lp.prune.prune(net, {score = setmetatable({}, {__index = function() error("no") end}), amount = 0.5})
+            """.replacingOccurrences(of: "\n", with: " "), "prune: the score table gave no tensor for")
+        }
+        // A child whose __index edits its parent while the parent's fields are walked.
+        check("""
+        local parent = {forward = function(self, x) return x end, w = lp.ones(2):requires_grad()}
+        parent.child = setmetatable({}, {__index = function(t, k)
+          for i = 1, 50 do parent["added" .. i] = i end
+          if k == "forward" then return function(self, x) return x end end
+        end})
+        local net = lp.nn.Sequential({parent})
+        return #net:parameters() == 1
+        """)
     }
 
     func testErrorsNameTheFunctionCalled() {
