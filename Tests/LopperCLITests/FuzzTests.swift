@@ -10,7 +10,7 @@ final class FuzzTests: CLITestCase {
 
     func testFuzzBatchesEndCleanly() throws {
         for seed in [101, 102] {
-            let r = try lopper("run", "--sandbox", "--memory-limit", "512M", "--quiet", "--name", "fuzz-\(seed)-\(UUID().uuidString)", target,
+            let r = try lopper("run", "--sandbox", "--memory-limit", "256M", "--quiet", "--name", "fuzz-\(seed)-\(UUID().uuidString)", target,
                                "--set", "calls=1500", "--set", "files=250", "--set", "seed=\(seed)", "--set", "quick=true")
             XCTAssertEqual(r.status, 0, "seed \(seed): \(r.err.suffix(2000))")
             XCTAssertTrue(r.out.contains("fuzz seed \(seed): 1500 calls") && r.out.contains("0 errors naming nothing") &&

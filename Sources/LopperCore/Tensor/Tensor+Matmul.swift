@@ -18,6 +18,11 @@ extension Tensor {
     /// split is fixed by the shapes and the worker count, so results repeat exactly.
     public static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) throws {
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+        // BLAS takes 32-bit sizes and leading dimensions.
+        let limit = Int(Int32.max)
+        guard [m, k, n, a.strides[0], a.strides[1], b.strides[0], b.strides[1], c.strides[0]].allSatisfy({ $0 <= limit }) else {
+            throw TensorError("matmul: [\(m),\(k)] · [\(k),\(n)] has a size or stride past 2^31-1, beyond what BLAS takes")
+        }
         if m == 0 || n == 0 { return }
         if k == 0 { if beta == 0 { c.zero_() } else { c.mul_(beta) }; return }
         let (av, ta, lda) = try a.gemmOperand()

@@ -94,6 +94,9 @@ extension Tensor {
         guard k >= 0 && k <= n else {
             throw TensorError("\(op): k = \(k) is out of range for a dimension of size \(n)")
         }
+        guard n <= 1 << 24 else {
+            throw TensorError("\(op): a dimension of \(n) elements is too long: its indices would pass 2^24, past which float32 does not hold every integer")
+        }
         var outShape = shape
         if rank > 0 { outShape[d] = k }
         let values = try Tensor(shape: outShape), indices = try Tensor(shape: outShape)
@@ -107,8 +110,10 @@ extension Tensor {
             for j in 0..<inner {
                 for t in 0..<n { pairs[t] = (p[(i * n + t) * inner + j], Int32(t)) }
                 if k < n && k > 0 { Tensor.select(pairs, count: n, k: k - 1, by: before) }
-                var head = UnsafeMutableBufferPointer(start: pairs, count: k)
-                head.sort(by: before)
+                if k > 1 {
+                    var head = UnsafeMutableBufferPointer(start: pairs, count: k)
+                    head.sort(by: before)
+                }
                 for t in 0..<k {
                     values.data[(i * k + t) * inner + j] = pairs[t].0
                     indices.data[(i * k + t) * inner + j] = Float(pairs[t].1)
