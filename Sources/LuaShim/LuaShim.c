@@ -203,6 +203,12 @@ void lp_release_interrupts(void) {
 
 int lp_interrupted(void) { return lp_interrupt_flag; }
 
+int lp_stop_reason(void) {
+    if (!lp_interrupt_armed) return 0;
+    if (lp_interrupt_flag) return 1;
+    return lp_time_exceeded() ? 2 : 0;
+}
+
 // --time-limit: a deadline on the monotonic clock, 0 for none.
 static double lp_deadline = 0;
 static double lp_limit_seconds = 0;

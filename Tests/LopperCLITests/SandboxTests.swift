@@ -102,6 +102,11 @@ final class SandboxTests: CLITestCase {
         // Inside a coroutine too, and without the sandbox.
         let (co, _) = try sandboxedScript("coroutine.wrap(function() while true do end end)()")
         XCTAssertTrue(try lopper("run", "--time-limit", "1", "--no-run-folder", co).err.contains("time limit"))
+        // A native loop of pruning rounds stops at its next round.
+        let (prune, _) = try sandboxedScript("lp.prune.prune(lp.models.lenet_300_100(), {score = 'magnitude', iterations = 1 << 40, density = 0.5})")
+        let p = try lopper("run", "--time-limit", "1", "--no-run-folder", prune)
+        XCTAssertEqual(p.status, 1)
+        XCTAssertTrue(p.err.contains("prune: time limit: the script ran past --time-limit 1 s at round"), p.err)
     }
 
     func testMemoryLimitOption() throws {

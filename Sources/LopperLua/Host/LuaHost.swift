@@ -220,6 +220,13 @@ public final class LuaHost {
 
     /// While `body` runs, Ctrl-C stops the script at its next step with "interrupted (Ctrl-C)".
     public func catchingInterrupts<T>(_ body: () throws -> T) rethrows -> T {
+        StopRequest.reason = {
+            switch lp_stop_reason() {
+            case 1: return "interrupted (Ctrl-C)"
+            case 2: return String(cString: lp_time_limit_message())
+            default: return nil
+            }
+        }
         lp_catch_interrupts(L)
         defer { lp_release_interrupts() }
         return try body()

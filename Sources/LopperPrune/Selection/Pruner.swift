@@ -34,6 +34,7 @@ public enum Pruner {
         let progress = spec.iterations > 1 ? ProgressLine("prune", total: spec.iterations) : nil
         defer { progress?.finish() }
         for k in 1...spec.iterations {
+            try StopRequest.check("prune", at: "round \(k) of \(spec.iterations)")
             progress?.update(k - 1, "scoring")
             let scores = try score()
             try Scores.validate(scores, targets, source: "prune")
