@@ -134,7 +134,13 @@ for i = 1, cfg.calls do
   end
   if not fn then local f = surface[rand(#surface)]; name, fn = f.name, f.fn end
   local args, n = {}, rand(5) - 1
-  for k = 1, n do args[k] = value() end
+  if rand(2) == 1 then
+    -- Plausible arguments (values of the pool, small sizes), to reach past the argument
+    -- checks into the operations themselves.
+    for k = 1, n do args[k] = rand(3) == 1 and rand(4) or pick(pool) end
+  else
+    for k = 1, n do args[k] = value() end
+  end
   local shown = {}
   for k = 1, n do shown[k] = describe(args[k]) end
   note(string.format("%d %s(%s)", i, name, table.concat(shown, ", ")))

@@ -45,6 +45,12 @@ final class SandboxTests: CLITestCase {
         try("save_npy outside", lp.save_npy, outside .. ".npy", lp.ones(2))
         try("raise limit", lp.set_memory_limit, "100T")
         try("lua memory", string.rep, "x", 1 << 30)
+        try("start run", lp._start_run, {dir = "/etc", script = "x.lua"})
+        try("render report", lp._render_report, "/etc")
+        local real = lp.run.dir
+        lp.run.dir = "/etc"
+        try("log after moving lp.run.dir", lp.log, {x = 1})
+        lp.run.dir = real
         try("write run folder", function() local f = assert(io.open(lp.run.dir .. "/mine.txt", "w")); f:write("ok"); f:close() end)
         try("save run folder", lp.save, lp.run.dir .. "/w.safetensors", {w = lp.ones(2)})
         package.path = arg[0]:match("(.*/)") .. "?.lua;" .. package.path
@@ -81,11 +87,15 @@ final class SandboxTests: CLITestCase {
             ("save_npy outside", "save_npy: sandbox:"),
             ("raise limit", "set_memory_limit: sandbox: the memory limit cannot be raised above"),
             ("lua memory", "not enough memory"),
+            ("start run", "_start_run: sandbox: /etc/config.json is outside"),
+            ("render report", "_render_report: sandbox: /etc/report.html is outside"),
         ]
         for (label, fragment) in refused {
             XCTAssertTrue(lines[label]?.contains(fragment) == true, "\(label): \(lines[label] ?? "missing") lacks \(fragment)")
         }
-        for label in ["write run folder", "save run folder"] { XCTAssertEqual(lines[label], "allowed", label) }
+        for label in ["write run folder", "save run folder", "log after moving lp.run.dir"] { XCTAssertEqual(lines[label], "allowed", label) }
+        // The record went to the real run folder.
+        XCTAssertTrue(try String(contentsOfFile: dir + "/runs/x/metrics.jsonl", encoding: .utf8).contains("\"x\":1"))
         XCTAssertTrue(lines["require beside"]?.contains("allowed") == true, lines["require beside"] ?? "missing")
         XCTAssertEqual(try String(contentsOfFile: outside, encoding: .utf8), "secret", "the outside file is untouched")
         XCTAssertFalse(FileManager.default.fileExists(atPath: outside + ".new"))

@@ -46,11 +46,12 @@ public final class LuaHost {
     }
 
     /// Runs a chunk of Lopper's own with `function` as its argument.
-    func runChunk(_ code: String, chunkName: String, passing function: LuaFunction) throws {
+    func runChunk(_ code: String, chunkName: String, passing function: LuaFunction, withLp: Bool = false) throws {
         let base = lua_gettop(L)
         try load(code, chunkName: chunkName)
         function.push(L)
-        let n = try protectedCall(nargs: 1, base: base)
+        if withLp { lua_getglobal(L, "lp") }
+        let n = try protectedCall(nargs: withLp ? 2 : 1, base: base)
         lp_pop(L, n)
     }
 

@@ -31,7 +31,7 @@ public struct Sandbox {
         FilePolicy.current = FilePolicy(readable: readRoots, writable: writeRoots)
         MemoryBudget.limitBytes = Swift.min(MemoryBudget.limitBytes, memoryCap)
         Sandbox.current = self
-        try host.runChunk(Sandbox.prelude, chunkName: "=lopper.sandbox", passing: Sandbox.check)
+        try host.runChunk(Sandbox.prelude, chunkName: "=lopper.sandbox", passing: Sandbox.check, withLp: true)
     }
 
     /// Lifts the policy when the sandboxed host goes.
@@ -52,7 +52,7 @@ public struct Sandbox {
     }
 
     static let prelude = #"""
-local check = ...
+local check, lp = ...
 local function refuse(name, rule)
   return function() error(string.format("%s: sandbox: %s", name, rule), 2) end
 end
@@ -66,6 +66,18 @@ package.loadlib = refuse("package.loadlib", "loading native code is not allowed"
 package.cpath = ""
 package.searchers[3], package.searchers[4] = nil, nil
 package.preload.debug, package.loaded.debug, debug = nil, nil, nil
+
+-- The run's own start and report rendering write with Lopper's trusted file functions:
+-- only into folders the policy allows (the host's own call passes; a script's into /etc does not).
+local raw_start, raw_render = lp._start_run, lp._render_report
+function lp._start_run(info)
+  check(type(info) == "table" and tostring(info.dir) .. "/config.json" or "?", "w", "_start_run")
+  return raw_start(info)
+end
+function lp._render_report(dir)
+  check(tostring(dir) .. "/report.html", "w", "_render_report")
+  return raw_render(dir)
+end
 
 local raw_open, raw_lines, raw_input, raw_output = io.open, io.lines, io.input, io.output
 local raw_remove, raw_rename, raw_loadfile = os.remove, os.rename, loadfile

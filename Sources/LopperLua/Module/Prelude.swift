@@ -126,9 +126,13 @@ function print(...)
   emit(line)
 end
 
+-- The run folder, as the host gave it: a script may change lp.run.dir, but not where
+-- Lopper's own files go.
+local run_dir
+
 -- Appends one JSON line to a file of the run folder (tables.jsonl, plots.jsonl).
 local function append_line(name, value)
-  local f = assert(io_open(lp.run.dir .. "/" .. name, "a"))
+  local f = assert(io_open(run_dir .. "/" .. name, "a"))
   f:write(json(value), "\n")
   f:close()
 end
@@ -140,14 +144,16 @@ local function write_report(status)
   if not lp.run then return end
   if status then
     lp.run.status = status
-    write_atomically(lp.run.dir .. "/status.json", json({ status = status, updated = os.date("!%Y-%m-%dT%H:%M:%SZ") }) .. "\n")
+    write_atomically(run_dir .. "/status.json", json({ status = status, updated = os.date("!%Y-%m-%dT%H:%M:%SZ") }) .. "\n")
   end
-  lp._render_report(lp.run.dir)
+  lp._render_report(run_dir)
   last_render = os.time()
 end
 
 function lp._start_run(info)
+  if run_dir then error("_start_run: the run has started already", 2) end
   info.started = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  run_dir = info.dir
   lp.run = info
   output = assert(io_open(info.dir .. "/output.log", "a"))
   metrics = assert(io_open(info.dir .. "/metrics.jsonl", "a"))
@@ -203,7 +209,7 @@ end
 local function write_layers(layers)
   note("layers", layers)
   if not lp.run then return end
-  write_atomically(lp.run.dir .. "/layers.json", json(layers) .. "\n")
+  write_atomically(run_dir .. "/layers.json", json(layers) .. "\n")
   if os.time() - last_render >= 10 then write_report() end   -- pruning may run every few steps
 end
 local function note_masks(net)
@@ -325,7 +331,7 @@ function lp.config(defaults)
   internal.config = cfg
   if lp.run then
     lp.run.config = cfg
-    write_atomically(lp.run.dir .. "/config.json", json({
+    write_atomically(run_dir .. "/config.json", json({
       recipe = lp.run.script:match("([^/]+)%.lua$") or lp.run.script, script = lp.run.script,
       script_hash = lp.run.script_hash, lopper_version = lp.run.lopper_version,
       started = lp.run.started, settings = cfg, set = lp.run.set, seed = lp.run.seed }) .. "\n")
