@@ -40,8 +40,9 @@ let package = Package(
         // Reports of run folders: report.html (inline SVG plots) and report.md.
         .target(name: "LopperReport"),
         // The Lua surface: the `lopper` module, tensor userdata, the script host.
+        // Its Lua programs (preludes, the sandbox) are resources: Lua/*.lua.
         .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LopperPrune", "LopperReport", "LuaShim", "CLua"],
-                swiftSettings: fastMath),
+                resources: [.copy("Lua")], swiftSettings: fastMath),
         .executableTarget(name: "lopper", dependencies: [
             "LopperLua", "LopperReport", "CReadline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -10,13 +10,13 @@ static const char tensor_key = 0;
 static lp_Dispatcher dispatcher = NULL;
 
 // Pushes "file:line: " of the nearest Lua function on the call stack (skipping C frames
-// such as the tensor __index closure, and Lopper's own Lua chunks, "=lopper.*", whose
+// such as the tensor __index closure, and Lopper's own Lua files, "@lopper/*.lua", whose
 // wrappers would hide the script's line), or "" if there is none.
 static void lp_where(lua_State *L) {
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Sl", &ar);
-        if (ar.currentline > 0 && strncmp(ar.source, "=lopper.", 8) != 0) {
+        if (ar.currentline > 0 && strncmp(ar.source, "@lopper/", 8) != 0) {
             lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
             return;
         }

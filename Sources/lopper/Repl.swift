@@ -30,7 +30,7 @@ struct Repl {
                 if !results.isEmpty { print(results.joined(separator: "\t")) }
             } catch let e as LuaScriptError {
                 // The prompt's own frames are noise in the traceback.
-                print(e.message.split(separator: "\n").filter { !$0.contains("lopper.prelude") && !$0.contains("in local 'chunk'") }
+                print(e.message.split(separator: "\n").filter { !$0.contains("lopper/prelude.lua") && !$0.contains("in local 'chunk'") }
                     .joined(separator: "\n"))
             }
             fflush(stdout)

@@ -249,7 +249,7 @@ public final class LuaHost {
     /// Runs the Lua part of the module (lp.config and the result printer of `eval`).
     private func runPrelude(overrides: [(String, SetValue)]) throws {
         let base = lua_gettop(L)
-        try load(LopperModule.prelude, chunkName: "=lopper.prelude")
+        try load(try LuaSources.text("prelude"), chunkName: LuaSources.chunkName("prelude"))
         lua_getglobal(L, "lp")
         lua_createtable(L, 0, Int32(overrides.count))
         for (key, value) in overrides {
@@ -259,7 +259,7 @@ public final class LuaHost {
         let n = try protectedCall(nargs: 2, base: base)
         guard n == 3 else { throw LuaScriptError(message: "lopper: prelude returned \(n) values") }
         // The cells prelude shares the first one's internals.
-        try load(LopperModule.cellsPrelude, chunkName: "=lopper.cells")
+        try load(try LuaSources.text("cells"), chunkName: LuaSources.chunkName("cells"))
         lp_insert(L, -2)
         lua_getglobal(L, "lp")
         lp_insert(L, -2)

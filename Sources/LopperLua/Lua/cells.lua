@@ -1,6 +1,4 @@
-extension LopperModule {
-    /// Cached cells (`lp.cell`), written in Lua: run after the main prelude with (lp, internal).
-    static let cellsPrelude = #"""
+-- Cached cells (lp.cell), run after prelude.lua with (lp, internal).
 local lp, internal = ...
 -- Kept before a sandbox replaces the globals: cells read and write only the cache.
 local debug_getupvalue, io_open, os_rename = debug.getupvalue, io.open, os.rename
@@ -293,5 +291,3 @@ function lp.cell(name, fn)
   note_cell(name, key, false, seconds)
   return table.unpack(packed, 1, packed.n)
 end
-"""#
-}

@@ -1,7 +1,7 @@
-extension LopperModule {
-    /// The parts of the module written in Lua. Called with (lp, overrides); returns the
-    /// result printer used by `eval` and the config state the host inspects.
-    static let prelude = #"""
+-- The parts of the `lopper` module written in Lua, run once per state with (lp, overrides):
+-- lp.config, run records and reports, tables, plots, lp.no_grad, the result printer of
+-- `eval`. Returns the printer, the config state the host inspects, and the internals the
+-- cells prelude shares. Loaded by LuaHost from this target's resources.
 local lp, overrides = ...
 -- Kept before a sandbox replaces the globals: the run folder's own files are written with them.
 local io_open, os_rename = io.open, os.rename
@@ -435,5 +435,3 @@ end
 
 internal.json, internal.write_atomically, internal.keys_of = json, write_atomically, keys_of
 return show, state, internal
-"""#
-}
