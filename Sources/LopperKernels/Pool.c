@@ -120,6 +120,9 @@ long lk_pool_start(long workers) {
 // jobs run on the caller alone (as fast as one thread), then it tries again; each time in
 // a row that the trial fails, the solo stretch doubles (a trial costs a few stalls).
 #define LK_STALL_LIMIT 0.25
+// Only waits this long count as stalls: a preempted worker costs milliseconds, while the
+// ordinary imbalance of the last part on an idle machine costs microseconds.
+#define LK_STALL_MIN_NS 100000L
 #define LK_SOLO_MIN 256
 #define LK_SOLO_MAX 65536
 static double lk_stall = 0;         // moving average of the waiting fraction
@@ -160,7 +163,8 @@ void lk_pool_run(long count, lk_task task, void *context) {
     }
     const long end = lk_now_ns();
     if (end > began) {
-        lk_stall = 0.9 * lk_stall + 0.1 * (double)(end - start) / (double)(end - began);
+        const long waited = end - start;
+        lk_stall = 0.9 * lk_stall + (waited >= LK_STALL_MIN_NS ? 0.1 * (double)waited / (double)(end - began) : 0);
         if (lk_stall > LK_STALL_LIMIT) {
             lk_solo_left = lk_solo_span;
             if (lk_solo_span < LK_SOLO_MAX) lk_solo_span *= 2;

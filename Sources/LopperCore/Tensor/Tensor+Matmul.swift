@@ -13,7 +13,7 @@ extension Tensor {
     }
 
     /// c = alpha · a·b + beta · c for 2-d views (c must be contiguous rows). Products of
-    /// 2^19 multiply-adds or more are split over the workers (a few pieces each) by rows of c, or by columns
+    /// 2^19 multiply-adds or more are split over the workers by rows of c, or by columns
     /// when it has few rows; each part is one single-threaded sgemm over the whole k. The
     /// split is fixed by the shapes and the worker count, so results repeat exactly.
     public static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) throws {
@@ -30,10 +30,9 @@ extension Tensor {
         let ldc = c.strides[0]
         let parts = m * n * k >= 1 << 19 ? Parallel.workers : 1
         let byRows = m >= n || m >= 64 * parts
-        // Several pieces per worker (multiples of 16 rows or columns), so a worker held off
-        // its core by another process delays only a small one.
-        let pieces = parts == 1 ? 1 : parts * Parallel.chunksPerWorker
-        let split = byRows ? m : n, step = (split + 16 * pieces - 1) / (16 * pieces) * 16
+        // One piece per worker: each sgemm call packs all of b (or a) again, so finer pieces
+        // cost more than they save; a piece a preempted worker holds is the caller's wait.
+        let split = byRows ? m : n, step = (split + 16 * parts - 1) / (16 * parts) * 16
         Parallel.forEachChunk((split + step - 1) / step) { _, pieces in
             for piece in pieces {
                 let lo = piece * step, size = Swift.min(step, split - lo)
