@@ -171,7 +171,7 @@ func withCompetitors<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
 
 let cores = Parallel.workers
 print("Training with \(cores) competing CPU-bound processes (one per core) against the same without; samples/s,")
-print("the better of two runs of a fixed number of steps. PyTorch's 2 OpenMP threads fall to ~159 samples/s on LeNet-5 here.")
+print("the better of two runs of a fixed number of steps. PyTorch's 2 OpenMP threads were reported at ~159 samples/s on LeNet-5 so loaded.")
 let contentionWidths = [26, 12, 12, 12, 12, 14]
 print(row(["model, batch", "idle pool", "idle 1 thr", "busy pool", "busy 1 thr", "busy / idle"], contentionWidths))
 let fashionBusy = try FashionMNIST.load(split: "train")

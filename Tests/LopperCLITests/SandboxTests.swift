@@ -117,6 +117,15 @@ final class SandboxTests: CLITestCase {
         let p = try lopper("run", "--time-limit", "1", "--no-run-folder", prune)
         XCTAssertEqual(p.status, 1)
         XCTAssertTrue(p.err.contains("prune: time limit: the script ran past --time-limit 1 s at round"), p.err)
+        // And native training at its next step.
+        let (train, _) = try sandboxedScript("""
+        local net = lp.models.lenet_300_100()
+        local data = lp.data.fashion_mnist{split = "test"}
+        lp.train{net = net, data = data, optimizer = lp.optim.SGD(net, {lr = 0.1}), iterations = 10000000}
+        """)
+        let t = try lopper("run", "--time-limit", "2", "--no-run-folder", train)
+        XCTAssertEqual(t.status, 1)
+        XCTAssertTrue(t.err.contains("train: time limit: the script ran past --time-limit 2 s at step"), t.err)
     }
 
     func testMemoryLimitOption() throws {

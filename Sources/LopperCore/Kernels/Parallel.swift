@@ -40,7 +40,7 @@ public enum Parallel {
     /// another process keeps off its core holds back only a small part (the caller claims
     /// the rest). It depends on `n` and the worker count alone, so sums keep their order.
     public static func chunkCount(_ n: Int) -> Int { max(1, min(n, workers == 1 ? 1 : workers * chunksPerWorker)) }
-    nonisolated(unsafe) public static var chunksPerWorker = 4
+    static let chunksPerWorker = 4
 
     /// Runs `body(chunk, range)` for consecutive, near-equal ranges covering `0..<n`,
     /// concurrently when there is more than one.

@@ -62,10 +62,7 @@ enum TrainBindings {
             let loss = try o.get("loss") { try lossFunction(c, $0) }
             let onStep = try o.get("on_step") { try callback(c, $0, "on_step") }
             let onEpoch = try o.get("on_epoch") { try callback(c, $0, "on_epoch") }
-            // Every step polls for Ctrl-C, so a long native loop stops at the next step.
             let stepHook: (Trainer.Step) throws -> Bool = { s in
-                if lp_interrupted() != 0 { throw c.error("interrupted (Ctrl-C) at step \(s.iteration)") }
-                if lp_time_exceeded() != 0 { throw c.error(String(cString: lp_time_limit_message()) + " (at step \(s.iteration))") }
                 guard let onStep else { return true }
                 return try onStep([("iteration", .count(s.iteration)), ("epoch", .count(s.epoch)), ("batch", .count(s.batch)),
                                 ("samples", .count(s.samples)), ("loss", .measure(Double(s.loss))), ("lr", .measure(Double(s.lr)))])

@@ -74,6 +74,8 @@ public enum Trainer {
                 try optimizer.step()
                 let value = l.data[0]
                 result.iterations += 1
+                // Ctrl-C and --time-limit stop a long native loop at its next step.
+                try StopRequest.check("train", at: "step \(optimizer.iteration)")
                 result.samples += x.shape[0]
                 result.lastLoss = value
                 sum += Double(value); count += 1; seen += x.shape[0]

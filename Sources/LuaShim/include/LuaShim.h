@@ -57,14 +57,14 @@ void **lp_new_object(lua_State *L, const void *key);
 void *lp_to_object(lua_State *L, int idx, const void *key);
 
 // Ctrl-C makes the running script raise "interrupted (Ctrl-C)" at its next Lua step;
-// native loops poll lp_interrupted() and stop at their next step boundary.
+// native loops (through StopRequest, which reads lp_stop_reason) stop at their next step.
 void lp_catch_interrupts(lua_State *L);
 void lp_release_interrupts(void);
 int lp_interrupted(void);
 // While a script runs: 1 after Ctrl-C, 2 past --time-limit, else 0 (for native loops).
 int lp_stop_reason(void);
 // --time-limit: after `seconds` (0: none) of wall time, the script raises at its next
-// Lua step and native loops stop at their next step boundary (they poll lp_time_exceeded).
+// Lua step and native loops stop at their next step boundary (through lp_stop_reason).
 void lp_set_time_limit(double seconds);
 int lp_time_exceeded(void);
 const char *lp_time_limit_message(void);
