@@ -48,6 +48,14 @@ void lp_push_binding(lua_State *L, void *box) {
     lua_pushcclosure(L, lp_trampoline, 1);
 }
 
+void *lp_binding_box(lua_State *L, int i) {
+    if (lua_tocfunction(L, i) != lp_trampoline) return NULL;
+    if (lua_getupvalue(L, i, 1) == NULL) return NULL;
+    void *box = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return box;
+}
+
 int lp_traceback_handler(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {

@@ -20,10 +20,14 @@ struct Repl {
             free(raw)
             if chunk.isEmpty && line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             chunk += chunk.isEmpty ? line : "\n" + line
-            if host.needsMoreInput(chunk) { continue }
+            if !chunk.hasPrefix("?"), host.needsMoreInput(chunk) { continue }
             add_history(chunk)
-            // `= expr` as in Lua 5.1's prompt.
-            let code = chunk.hasPrefix("=") ? String(chunk.dropFirst()) : chunk
+            // `= expr` as in Lua 5.1's prompt; `?word` is help("word"), as `?torch.cat` in th.
+            var code = chunk.hasPrefix("=") ? String(chunk.dropFirst()) : chunk
+            if chunk.hasPrefix("?") {
+                let word = chunk.dropFirst().trimmingCharacters(in: .whitespaces)
+                code = "help(\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\")"
+            }
             chunk = ""
             do {
                 let results = try host.catchingInterrupts { try host.eval(code, chunkName: "=stdin") }

@@ -74,7 +74,7 @@ final class ModuleSurfaceTests: LuaTestCase {
         return r.iterations == 20 and r.stopped and steps == 20 and typed and ev.count == 10000 and ev.accuracy > 0.5
         """)
         expectError("lp.train{net = lp.nn.ReLU(), data = 1, optimizer = 2, epochs = 1}", "train: expected a Dataset, got number")
-        expectError("lp.nn.Linear(3, 2, {bais = true})", "Linear: unknown option 'bais' (known: bias, init)")
+        expectError("lp.nn.Linear(3, 2, {bais = true})", "Linear: unknown option 'bais' (known: bias, init; see help(lp.nn.Linear))")
         expectError("lp.nn.Linear(3, 2)(lp.ones(2, 4))", "Linear: expected an input with 3 features in its last dimension, got [2,4]")
         expectError("lp.models.build('lenet7')", "unknown model 'lenet7'")
         expectError("lp.optim.SGD(lp.nn.Linear(2, 2), {})", "SGD: expected option lr")

@@ -5,19 +5,6 @@ import LopperCore
 /// Autograd and losses from Lua: `x:requires_grad()`, `loss:backward()`, `p.grad`,
 /// `lp.no_grad(fn)`, `lp.grad(out, {inputs})`, `t:detach()`, and the loss functions.
 enum AutogradBindings {
-    /// Reads `{create_graph = bool}` from an options table at `i`, if present.
-    static func createGraph(_ c: LuaCall, _ i: Int32) throws -> Bool {
-        try flag(c, i, "create_graph") ?? false
-    }
-
-    /// The boolean option `name` of an options table at `i` (nil when absent).
-    static func flag(_ c: LuaCall, _ i: Int32, _ name: String) throws -> Bool? {
-        guard lua_type(c.L, i) == LUA_TTABLE else { return nil }
-        let f = c.field(i, name)
-        defer { c.pop() }
-        return lua_type(c.L, f) == LUA_TNIL ? nil : try c.bool(f, name, default: false)
-    }
-
     static let methods: [LuaFunction] = [
         LuaFunction("requires_grad") { c in
             // requires_grad([flag]) → self: gradients flow to this tensor (a leaf).
@@ -36,8 +23,8 @@ enum AutogradBindings {
             try c.arity(1, 3)
             let t = try c.tensor(1)
             let seed = c.optTensor(2)
-            let options: Int32 = seed == nil ? 2 : 3
-            try t.backward(seed, createGraph: try createGraph(c, options), retainGraph: try flag(c, options, "retain_graph"))
+            let o = try LuaOptions(c, seed == nil ? 2 : 3, known: ["create_graph", "retain_graph"])
+            try t.backward(seed, createGraph: try o.bool("create_graph") ?? false, retainGraph: try o.bool("retain_graph"))
             return 0
         },
         LuaFunction("detach") { c in try c.arity(1, 1); return c.push(try c.tensor(1).detach()) },
@@ -91,13 +78,8 @@ enum AutogradBindings {
             try c.arity(2, 3)
             let out = try c.tensor(1)
             let inputs = try c.tensorList(2, "inputs")
-            var seed: Tensor?
-            if lua_type(c.L, 3) == LUA_TTABLE {
-                let f = c.field(3, "grad_output")
-                seed = c.isNil(f) ? nil : try c.tensor(f, "grad_output to be a tensor")
-                c.pop()
-            }
-            let grads = try out.gradients(wrt: inputs, seed: seed, createGraph: try createGraph(c, 3))
+            let o = try LuaOptions(c, 3, known: ["create_graph", "grad_output"])
+            let grads = try out.gradients(wrt: inputs, seed: try o.tensor("grad_output"), createGraph: try o.bool("create_graph") ?? false)
             lua_createtable(c.L, Int32(grads.count), 0)
             for (i, g) in grads.enumerated() {
                 c.push(g)

@@ -27,23 +27,17 @@ enum DataBindings {
             try c.arity(2, 3)
             let ds = try dataset.check(c, 1)
             let size = try c.int(2, "batch size")
-            var shuffle = false, flatten = false, dropLast = false
-            var seed = RandomGenerator.shared.next()
-            if !c.isNil(3) {
-                guard lua_type(c.L, 3) == LUA_TTABLE else { throw c.error("expected options as a table, got \(c.typeName(3))") }
-                var f = c.field(3, "shuffle"); shuffle = try c.bool(f, "shuffle", default: false); c.pop()
-                f = c.field(3, "flatten"); flatten = try c.bool(f, "flatten", default: false); c.pop()
-                f = c.field(3, "drop_last"); dropLast = try c.bool(f, "drop_last", default: false); c.pop()
-                f = c.field(3, "seed"); if !c.isNil(f) { seed = UInt64(bitPattern: Int64(try c.int(f, "seed"))) }; c.pop()
-            }
+            let o = try LuaOptions(c, 3, known: ["shuffle", "seed", "flatten", "drop_last"])
+            let shuffle = try o.bool("shuffle") ?? false, flatten = try o.bool("flatten") ?? false
+            let dropLast = try o.bool("drop_last") ?? false
+            let seed = try o.int("seed").map { UInt64(bitPattern: Int64($0)) } ?? RandomGenerator.shared.next()
             return iterator.push(c, try BatchIterator(ds, batchSize: size, shuffle: shuffle, seed: seed, flatten: flatten, dropLast: dropLast))
         },
         LuaFunction("all") { c in
             // all([{flatten = false}]) → every sample as x, y (for evaluation).
             try c.arity(1, 2)
             let ds = try dataset.check(c, 1)
-            var flatten = false
-            if lua_type(c.L, 2) == LUA_TTABLE { let f = c.field(2, "flatten"); flatten = try c.bool(f, "flatten", default: false); c.pop() }
+            let flatten = try LuaOptions(c, 2, known: ["flatten"]).bool("flatten") ?? false
             let (x, y) = try ds.batch(Array(0..<ds.count)[...], flatten: flatten)
             c.push(x)
             return c.push(y) + 1
@@ -62,15 +56,9 @@ enum DataBindings {
             // normalize = true} → the data set, and the held-out last `validation` samples
             // if asked. normalize = false leaves pixels in [0, 1].
             try c.arity(0, 1)
-            var split = "train", validation = 0, root = FashionMNIST.defaultRoot, normalize = true
-            if lua_type(c.L, 1) == LUA_TTABLE {
-                var f = c.field(1, "split"); if !c.isNil(f) { split = try c.string(f, "split") }; c.pop()
-                f = c.field(1, "validation"); if !c.isNil(f) { validation = try c.int(f, "validation") }; c.pop()
-                f = c.field(1, "root"); if !c.isNil(f) { root = try c.string(f, "root") }; c.pop()
-                f = c.field(1, "normalize"); normalize = try c.bool(f, "normalize", default: true); c.pop()
-            } else if !c.isNil(1) {
-                throw c.error("expected options as a table, got \(c.typeName(1))")
-            }
+            let o = try LuaOptions(c, 1, known: ["split", "validation", "root", "normalize"])
+            let split = try o.string("split") ?? "train", validation = try o.int("validation") ?? 0
+            let root = try o.string("root") ?? FashionMNIST.defaultRoot, normalize = try o.bool("normalize") ?? true
             let ds = try FashionMNIST.load(split: split, root: root, normalize: normalize)
             guard validation > 0 else { return dataset.push(c, ds) }
             let (rest, held) = try ds.split(last: validation)

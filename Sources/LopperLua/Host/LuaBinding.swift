@@ -19,6 +19,9 @@ public struct LuaError: Error, CustomStringConvertible {
 /// raised by the C trampoline after this Swift frame has returned (see LuaShim.h).
 public final class LuaFunction {
     public let name: String
+    /// The name its documentation goes by (`lp.prune.score`, `Module:forward`), given where
+    /// it is installed; the first place wins.
+    public private(set) var docName: String?
     let body: (LuaCall) throws -> Int32
 
     public init(_ name: String, _ body: @escaping (LuaCall) throws -> Int32) {
@@ -29,6 +32,16 @@ public final class LuaFunction {
     }
 
     fileprivate var pointer: UnsafeMutableRawPointer!
+
+    /// Names the function for its documentation, unless an earlier place did.
+    func document(as name: String) {
+        if docName == nil { docName = name }
+    }
+
+    /// The binding at index `i`, or nil when that value is not one.
+    static func at(_ L: OpaquePointer, _ i: Int32) -> LuaFunction? {
+        lp_binding_box(L, i).map { Unmanaged<LuaFunction>.fromOpaque($0).takeUnretainedValue() }
+    }
 
     /// Pushes this function onto the Lua stack as a closure over the trampoline.
     public func push(_ L: OpaquePointer) {

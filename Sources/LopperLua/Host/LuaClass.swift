@@ -29,6 +29,7 @@ public final class LuaClass<T: AnyObject> {
 
     /// Registers the metatable in a state.
     func install(_ L: OpaquePointer) {
+        LuaClasses.methods[name] = methods.map { $0.name }
         lua_createtable(L, 0, Int32(metamethods.count + 3))
         for (event, f) in metamethods {
             f.push(L)
@@ -52,6 +53,7 @@ public final class LuaClass<T: AnyObject> {
     func pushMethods(_ L: OpaquePointer) {
         lua_createtable(L, 0, Int32(methods.count))
         for f in methods {
+            f.document(as: "\(name):\(f.name)")
             f.push(L)
             lua_setfield(L, -2, f.name)
         }
@@ -76,4 +78,10 @@ public final class LuaClass<T: AnyObject> {
         }
         return Unmanaged<T>.fromOpaque(p).takeUnretainedValue()
     }
+}
+
+/// The method names of every class installed, by class name (`Module` → forward, …), for
+/// the documentation's completeness test and `help`.
+enum LuaClasses {
+    nonisolated(unsafe) static var methods: [String: [String]] = [:]
 }

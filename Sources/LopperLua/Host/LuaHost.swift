@@ -266,5 +266,8 @@ public final class LuaHost {
         try protectedCall(nargs: 2, base: base + 2)
         lua_rawsetp(L, lp_registryindex(), LuaHost.configStateKey)
         lua_rawsetp(L, lp_registryindex(), LuaHost.showKey)
+        try load(try LuaSources.text("help"), chunkName: LuaSources.chunkName("help"))
+        lua_getglobal(L, "lp")
+        try protectedCall(nargs: 1, base: base)
     }
 }

@@ -12,6 +12,7 @@ public struct LuaOptions {
     /// Options at argument `i` (absent or nil means none); `known` lists the accepted keys.
     public init(_ c: LuaCall, _ i: Int32, known: [String]) throws {
         self.c = c
+        if let docName = c.function.docName { LuaOptions.observer?(docName, known) }
         if c.isNil(i) { index = nil; return }
         guard lua_type(c.L, i) == LUA_TTABLE else { throw c.error("expected options as a table, got \(c.typeName(i))") }
         index = lua_absindex(c.L, i)
@@ -22,9 +23,19 @@ public struct LuaOptions {
             guard let name, known.contains(name) else {
                 let shown = name.map { "'\($0)'" } ?? "key of type \(c.typeName(-1))"
                 lp_pop(c.L, 1)
-                throw c.error("unknown option \(shown) (known: \(known.sorted().joined(separator: ", ")))")
+                throw c.error("unknown option \(shown) (known: \(known.sorted().joined(separator: ", "))\(LuaOptions.helpHint(c)))")
             }
         }
+    }
+
+    /// Told the documented name of each function that reads options, and the keys it
+    /// accepts: the documentation tests compare them with the documented options.
+    nonisolated(unsafe) static var observer: ((String, [String]) -> Void)?
+
+    /// `; see help(lp.prune.prune)`, for messages about options.
+    static func helpHint(_ c: LuaCall) -> String {
+        guard let n = c.function.docName else { return "" }
+        return n.hasPrefix("lp.") ? "; see help(\(n))" : "; see help(\"\(n)\")"
     }
 
     /// Reads field `key` with `read` while it sits on the stack; nil when absent.

@@ -231,10 +231,21 @@ local function note_cell(name, key, hit, seconds)
   f:close()
 end
 
--- lp.cell(name, fn): runs fn() and returns its results, or takes them from the cache
+--- @area runs
+--- lp.cell(name, fn) -> ...
+-- Runs `fn()` and returns its results, or takes them from the cache (`<runs-dir>/.cache/`)
 -- when a cell of the same name, code, settings read and preceding cells ran before. A hit
--- also restores the modules and tensors the cell reaches through upvalues, the random
--- state, and replays what the cell printed and logged.
+-- also restores the modules and tensors the cell reaches through upvalues and the random
+-- state, and replays what the cell printed and logged, so the rest of the run goes exactly
+-- as before. Results may be numbers, strings, booleans, tensors, mask sets, modules built
+-- by `lp.nn` or `lp.models`, and tables of these. Cells do not nest and names are unique in
+-- a run; `--fresh` runs every cell again; with `--no-run-folder` cells simply run.
+-- ```lua
+-- local r = lp.cell("seed 1 round 1", function()
+--   return {acc = 0.9, masks = lp.masks{w = lp.ones(2)}}
+-- end)
+-- assert(r.acc == 0.9)
+-- ```
 function lp.cell(name, fn)
   if type(name) ~= "string" then error("cell: expected a name (string) first, got " .. type(name), 2) end
   if type(fn) ~= "function" then error("cell: expected a function after the name, got " .. type(fn), 2) end

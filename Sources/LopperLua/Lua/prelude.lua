@@ -88,6 +88,13 @@ local function json(v, open)
   end
   return json(tostring(v))
 end
+--- @area runs
+--- lp.json(value) -> string
+-- `value` as JSON text: tables with keys 1…n become arrays, other tables objects with
+-- sorted keys; tensors become nested arrays. A cycle is an error.
+-- ```lua
+-- assert(lp.json({a = 1, b = {true, "x"}}) == '{"a":1,"b":[true,"x"]}')
+-- ```
 function lp.json(v)
   local ok, text = pcall(json, v)
   if not ok then error(text, 2) end
@@ -173,17 +180,30 @@ function lp._finish_run(err)
   if metrics then metrics:close(); metrics = nil end
 end
 
--- lp.plot{title =, x =, y =, series =, logx =, logy =, xlabel =, ylabel =}: a plot in the
--- run's report. x and y name logged keys (y may list several; series names the key that
--- splits records into lines), or hold the points themselves ({…} lists of numbers; plots
--- with the same title then share one chart, series naming each line).
+--- lp.plot(options)
+-- A plot in the run's report. `x` and `y` name keys of the `lp.log` records (`y` may list
+-- several; `series` names the key that splits records into lines), or hold the points
+-- themselves (lists of numbers; plots with the same title then share one chart, `series`
+-- naming each line). Outside a run folder it does nothing but check its options.
+-- - `title` (string): the chart's title.
+-- - `x` (string or list of numbers): a logged key, or the points' x.
+-- - `y` (string, list of keys or list of numbers): logged keys, or the points' y.
+-- - `series` (string): the key whose values split records into lines, or this line's name.
+-- - `logx` (boolean, default `false`): a log x axis.
+-- - `logy` (boolean, default `false`): a log y axis.
+-- - `xlabel` (string): the x axis label.
+-- - `ylabel` (string): the y axis label.
+-- ```lua
+-- lp.plot{title = "accuracy by round", x = "round", y = {"accuracy"}, series = "arm"}
+-- lp.plot{title = "curve", x = {1, 2, 3}, y = {0.9, 0.8, 0.6}, series = "mine", logx = true}
+-- ```
 local plot_keys = { title = "string", x = "string|table", y = "string|table", series = "string",
                     logx = "boolean", logy = "boolean", xlabel = "string", ylabel = "string" }
 function lp.plot(spec)
   if type(spec) ~= "table" then error("plot: expected a table {x =, y =, …}, got " .. type(spec), 2) end
   for k, v in pairs(spec) do
     local want = plot_keys[k]
-    if not want then error(string.format("plot: unknown option '%s' (known: %s)", tostring(k), keys_of(plot_keys)), 2) end
+    if not want then error(string.format("plot: unknown option '%s' (known: %s; see help(lp.plot))", tostring(k), keys_of(plot_keys)), 2) end
     if not want:find(type(v), 1, true) then error(string.format("plot: %s must be a %s, got %s", k, want, type(v)), 2) end
   end
   if spec.x == nil or spec.y == nil then error("plot: expected both x and y", 2) end
@@ -234,8 +254,16 @@ lp.prune.apply = function(net, ...)
   return table.unpack(results, 1, results.n)
 end
 
--- lp.log{key = value, …}: one metrics record, stamped with the record number and the
--- seconds since the start; appended to metrics.jsonl and flushed at once in a run.
+--- lp.log(record) -> record
+-- One metrics record `{key = value, …}`, stamped with `step` (the record number, unless
+-- given) and `time` (seconds since the start); in a run it is appended to `metrics.jsonl`
+-- and flushed at once, and the report plots it. With `--verbose` it also goes to standard
+-- error. Records with a `remaining`, `density` or `sparsity` key and an accuracy key make
+-- the report's accuracy-against-weights plot.
+-- ```lua
+-- local r = lp.log{round = 1, remaining = 80, accuracy = 0.91, arm = "rewind"}
+-- assert(r.step >= 1 and r.arm == "rewind")
+-- ```
 function lp.log(record)
   if type(record) ~= "table" then error("log: expected a table of values, got " .. type(record), 2) end
   logged = logged + 1
@@ -270,8 +298,16 @@ function internal.replay(events)
   if lp.run then write_report() end
 end
 
--- lp.config(defaults): the script's settings, with `lopper run --set key=value` applied.
--- Unknown keys and values of the wrong type are errors, so a typo never goes unnoticed.
+--- lp.config(defaults) -> table
+-- The script's settings: `defaults` with the `lopper run --set key=value` values applied.
+-- An unknown key or a value of the wrong type is an error, so a typo never goes
+-- unnoticed; the resolved settings go into the run's `config.json`, and `lopper run R.lua
+-- --help` lists them with the comment on their line. Cells that read a setting are keyed
+-- by its value.
+-- ```lua
+-- local cfg = lp.config{rounds = 12, lr = 1.2e-3, arch = "lenet_300_100"}
+-- assert(cfg.rounds == 12)
+-- ```
 function lp.config(defaults)
   state.read = true
   if defaults == nil then defaults = {} end
@@ -351,7 +387,16 @@ function internal.pcall_unyielding(what, fn, ...)
   return results
 end
 
--- lp.no_grad(fn, ...): calls fn without recording gradients (optimizer steps, evaluation).
+--- @area autograd
+--- lp.no_grad(fn, ...) -> ...
+-- Calls `fn(...)` with gradient recording off and returns its results; the previous
+-- setting comes back even when `fn` fails. In-place changes of tensors that require grad
+-- (a hand-written optimizer step) go inside it.
+-- ```lua
+-- local w = lp.ones(2):requires_grad()
+-- lp.no_grad(function() w:mul_(0.5) end)
+-- assert(w[1] == 0.5)
+-- ```
 function lp.no_grad(fn, ...)
   if type(fn) ~= "function" then error("no_grad: expected a function, got " .. type(fn), 2) end
   local previous = lp.set_grad_enabled(false)
@@ -361,12 +406,30 @@ function lp.no_grad(fn, ...)
   return table.unpack(results, 2, results.n)
 end
 
--- lp.table{title =, columns = {…}, rows = {{…}, …}}: prints an aligned table (and a blank
--- line) and returns its text. Rows are lists in column order or tables keyed by column name; numbers that
--- are not integers print with 4 significant digits unless `format` says otherwise.
+--- @area runs
+--- lp.table(options) -> string
+-- Prints an aligned table (and a blank line) and returns its text; in a run it also goes
+-- into `tables.jsonl` and the reports. Rows are lists in column order or tables keyed by
+-- column name; numbers that are not integers print with 4 significant digits.
+-- - `title` (string): printed above the table.
+-- - `columns` (list of strings): the header (default the keys of the first row, sorted).
+-- - `rows` (list of tables): the rows (required).
+-- - `format` (string, default `"%.4g"`): the format of non-integer numbers.
+-- - `print` (boolean, default `true`): false returns the text without printing it.
+-- ```lua
+-- local text = lp.table{title = "results", columns = {"remaining %", "acc %"},
+--                       rows = {{100, 98.1}, {51.2, 98.4}}, print = false}
+-- assert(text:find("98.4", 1, true))
+-- ```
+local table_keys = { title = true, columns = true, rows = true, format = true, print = true }
 function lp.table(spec)
   if type(spec) ~= "table" or type(spec.rows) ~= "table" then
     error("table: expected {columns = {…}, rows = {…}}, got " .. type(spec), 2)
+  end
+  for k in pairs(spec) do
+    if not table_keys[k] then
+      error(string.format("table: unknown option '%s' (known: %s; see help(lp.table))", tostring(k), keys_of(table_keys)), 2)
+    end
   end
   local columns = spec.columns
   if columns == nil then

@@ -8,7 +8,7 @@ public enum LopperModule {
     public static let version = "0.1.0"
 
     /// Every function in `lp`: constructors and every tensor method.
-    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions + IOBindings.functions + RunBindings.functions
+    static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions + IOBindings.functions + RunBindings.functions + HelpBindings.functions
     /// Methods of tensors (also in `lp`).
     static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods + LayerFunctions.all
 
@@ -23,6 +23,7 @@ public enum LopperModule {
         lua_setfield(L, -2, "__name")
         lua_createtable(L, 0, Int32(methods.count))
         for f in methods {
+            f.document(as: "Tensor:\(f.name)")
             f.push(L)
             lua_setfield(L, -2, f.name)
         }
@@ -32,6 +33,7 @@ public enum LopperModule {
         // The module table.
         lua_createtable(L, 0, Int32(functions.count + 4))
         for f in functions {
+            f.document(as: "lp.\(f.name)")
             f.push(L)
             lua_setfield(L, -2, f.name)
         }
@@ -40,6 +42,7 @@ public enum LopperModule {
         DataBindings.install(L)
         lua_createtable(L, 0, Int32(DataBindings.functions.count))
         for f in DataBindings.functions {
+            f.document(as: "lp.data.\(f.name)")
             f.push(L)
             lua_setfield(L, -2, f.name)
         }
@@ -54,6 +57,7 @@ public enum LopperModule {
         setTable(L, "models", TrainBindings.models)
         setTable(L, "checkpoint", IOBindings.checkpoint)
         setTable(L, "prune", PruneBindings.functions)
+        MaskBindings.constructor.document(as: "lp.masks")
         MaskBindings.constructor.push(L)
         lua_setfield(L, -2, "masks")
         lua_pushstring(L, version)
@@ -70,6 +74,7 @@ public enum LopperModule {
     static func setTable(_ L: OpaquePointer, _ name: String, _ functions: [LuaFunction]) {
         lua_createtable(L, 0, Int32(functions.count))
         for f in functions {
+            f.document(as: "lp.\(name).\(f.name)")
             f.push(L)
             lua_setfield(L, -2, f.name)
         }

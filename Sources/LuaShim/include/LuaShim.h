@@ -22,6 +22,8 @@ typedef int (*lp_Dispatcher)(lua_State *L, void *box);
 void lp_set_dispatcher(lp_Dispatcher dispatcher);
 // Pushes a Lua function that runs the Swift closure `box` through the trampoline.
 void lp_push_binding(lua_State *L, void *box);
+/// The box of the binding at `i`, or NULL when that value is not a Swift binding.
+void *lp_binding_box(lua_State *L, int i);
 // Message handler for lua_pcall: appends a traceback to string messages.
 int lp_traceback_handler(lua_State *L);
 // Loads a chunk as text only (binary chunks are refused); returns a lua_load status.
