@@ -22,7 +22,7 @@ end
 local train = lp.data.fashion_mnist{ split = "train" }
 local test = lp.data.fashion_mnist{ split = "test" }
 local start, seen = lp.clock(), 0
-for epoch = 1, cfg.epochs do
+for _ = 1, cfg.epochs do
   for x, y in train:batches(cfg.batch, { shuffle = true, flatten = true }) do
     local loss = forward(x):cross_entropy(y)
     loss:backward()

@@ -45,11 +45,7 @@ enum HelpTopic {
         do {
             let host = try LuaHost(overrides: [])
             let literal = "\"" + topic.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            // A name of lp (lp.train, lp.prune) is documented as the value it holds, so that
-            // `lopper help lp.prune` lists the table as help(lp.prune) does.
-            let isPath = topic.range(of: "^lp(\\.[A-Za-z_][A-Za-z0-9_]*)*$", options: .regularExpression) != nil
-            let code = isPath ? "local ok, v = pcall(load('return ' .. \(literal))); if ok and v ~= nil then help(v) else help(\(literal)) end"
-                              : "help(\(literal))"
+            let code = "lp._help_topic(\(literal))"
             _ = try host.eval(code, chunkName: "=help")
             fflush(stdout)
             return 0

@@ -99,7 +99,6 @@ table.sort(surface, function(a, b) return a.name < b.name end)
 local function method_of(obj)
   local mt = getmetatable(obj)
   if type(mt) ~= "table" then return nil end
-  local index = rawget(mt, "__index")
   local names = {}
   -- Methods are found by name through __index; try the names seen on the surface.
   for _, f in ipairs(surface) do
@@ -116,7 +115,6 @@ local function method_of(obj)
   local name = pick(names)
   return name, function(...) return obj[name](obj, ...) end
 end
-_ = method_of
 
 local outcomes = { returned = 0, raised = 0, unnamed = 0 }
 local function describe(v)
@@ -220,7 +218,7 @@ for i = 1, cfg.files do
   write(path, bytes)
   note(string.format("file %d %s (%s)", i, kind.file, must and "invalid" or "flipped"))
   files.total = files.total + 1
-  local ok, err = pcall(kind.load, path)
+  local ok = pcall(kind.load, path)
   if ok then
     files.accepted = files.accepted + 1
     if must then files.must_refuse_accepted = files.must_refuse_accepted + 1; note("  accepted an invalid file") end
@@ -231,4 +229,4 @@ end
 log:close()
 print(string.format("fuzz seed %d: %d calls (%d returned, %d raised, %d errors naming nothing); %d files (%d refused, %d accepted, %d invalid accepted)",
   cfg.seed, cfg.calls, outcomes.returned, outcomes.raised, outcomes.unnamed, files.total, files.refused, files.accepted, files.must_refuse_accepted))
-if outcomes.unnamed > 0 or files.must_refuse_accepted > 0 then os.exit = nil; error("fuzz: failures above (see calls.log)") end
+if outcomes.unnamed > 0 or files.must_refuse_accepted > 0 then os.exit = nil; error("fuzz: failures above (see calls.log)") end -- luacheck: ignore 122

@@ -26,6 +26,23 @@ final class LuaSourcesTests: XCTestCase {
         }
     }
 
+    /// luacheck (Debian's lua-check, installed by Scripts/setup) over the shipped Lua, the
+    /// recipes and the fuzz target, with the project's .luacheckrc: no warning at all.
+    func testLuacheckFindsNothing() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/luacheck"), "lua-check is not installed (Scripts/setup installs it)")
+        let root = folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/luacheck")
+        p.currentDirectoryURL = root
+        p.arguments = ["--no-color", "-q", "Sources/LopperLua/Lua", "Recipes", "Tests/Fuzz"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+    }
+
     func testErrorsInsideThemNameTheFile() throws {
         let host = try LuaHost()
         // A traceback through lp.table shows the prelude by its file name and a real line.

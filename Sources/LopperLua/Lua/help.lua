@@ -135,3 +135,13 @@ function lp.help_text(x)
 end
 
 lp.help = help
+
+-- `lopper help WORDS`: a path of lp (`lp.train`, `lp.prune`) is documented as the value it
+-- names, so a table lists its functions; anything else is help("WORDS").
+function lp._help_topic(words)
+  local v = words:match("^lp[%w_.]*$") and lp or nil
+  for part in words:gmatch("%.([%w_]+)") do
+    v = type(v) == "table" and rawget(v, part) or nil
+  end
+  help(v ~= nil and v or words)
+end

@@ -16,12 +16,13 @@ end
 -- Text chunks only: a crafted binary chunk can crash the VM, so load, loadfile, dofile
 -- and require refuse them as the host does for scripts.
 local raw_load, raw_loadfile = load, loadfile
--- An env passed as nil is a nil env; one not passed at all is the globals.
-function load(chunk, name, mode, ...)
+-- An env passed as nil is a nil env; one not passed at all is the globals. The mode asked
+-- for is ignored: only text chunks load.
+function load(chunk, name, _mode, ...)
   if select("#", ...) > 0 then return raw_load(chunk, name, "t", ...) end
   return raw_load(chunk, name, "t")
 end
-function loadfile(file, mode, ...)
+function loadfile(file, _mode, ...)
   if select("#", ...) > 0 then return raw_loadfile(file, "t", ...) end
   return raw_loadfile(file, "t")
 end
