@@ -12,15 +12,26 @@ public final class Dataset {
     /// Shape of one sample, channels first: [1, 28, 28].
     public let sampleShape: [Int]
     public let classes: Int
-    /// Normalisation: x = (byte / 255 − mean) / std.
-    public let mean: Float, std: Float
+    /// Normalisation: x = (byte / 255 − mean[c]) / std[c], one pair for every channel or
+    /// one for all (CIFAR's per-channel statistics; Fashion-MNIST's one pair).
+    public let mean: [Float], std: [Float]
 
     public var count: Int { samples.count }
     var sampleSize: Int { sampleShape.reduce(1, *) }
 
+    public convenience init(name: String, images: [UInt8], labels: [UInt8], sampleShape: [Int], classes: Int,
+                            mean: Float, std: Float, samples: [Int]? = nil) throws {
+        try self.init(name: name, images: images, labels: labels, sampleShape: sampleShape, classes: classes,
+                      channelMean: [mean], channelStd: [std], samples: samples)
+    }
+
     public init(name: String, images: [UInt8], labels: [UInt8], sampleShape: [Int], classes: Int,
-                mean: Float, std: Float, samples: [Int]? = nil) throws {
+                channelMean mean: [Float], channelStd std: [Float], samples: [Int]? = nil) throws {
         let size = sampleShape.reduce(1, *)
+        let channels = sampleShape.first ?? 1
+        guard mean.count == std.count, mean.count == 1 || mean.count == channels, std.allSatisfy({ $0 > 0 }) else {
+            throw TensorError("dataset \(name): expected one mean and std, or one per channel (\(channels)), all std positive; got \(mean.count) and \(std.count)")
+        }
         guard size > 0, images.count % size == 0, images.count / size == labels.count else {
             throw TensorError("dataset \(name): \(images.count) image bytes do not make \(labels.count) samples of shape \(describeShape(sampleShape))")
         }
@@ -43,7 +54,7 @@ public final class Dataset {
         guard n >= 0 && n < count else { throw TensorError("split: cannot hold out \(n) of \(count) samples") }
         func part(_ s: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
             try Dataset(name: name + suffix, images: images, labels: labels, sampleShape: sampleShape, classes: classes,
-                        mean: mean, std: std, samples: Array(s))
+                        channelMean: mean, channelStd: std, samples: Array(s))
         }
         return (try part(samples.dropLast(n), ""), try part(samples.suffix(n), "-validation"))
     }
@@ -56,14 +67,19 @@ public final class Dataset {
     public func batch(_ which: ArraySlice<Int>, flatten: Bool) throws -> (x: Tensor, y: Tensor) {
         let size = sampleSize, b = which.count
         let x = try Tensor(shape: flatten ? [b, size] : [b] + sampleShape), y = try Tensor(shape: [b])
-        var table = [Float](repeating: 0, count: 256)
-        for v in 0..<256 { table[v] = (Float(v) / 255 - mean) / std }
+        // One lookup table of 256 values per channel: the per-sample loop stays a gather.
+        let channels = mean.count, plane = size / channels
+        var table = [Float](repeating: 0, count: 256 * channels)
+        for c in 0..<channels { for v in 0..<256 { table[c * 256 + v] = (Float(v) / 255 - mean[c]) / std[c] } }
         images.withUnsafeBufferPointer { img in
             table.withUnsafeBufferPointer { lut in
                 for (row, position) in which.enumerated() {
                     let s = samples[position]
                     let src = img.baseAddress! + s * size, dst = x.data + row * size
-                    for k in 0..<size { dst[k] = lut[Int(src[k])] }
+                    for c in 0..<channels {
+                        let l = lut.baseAddress! + c * 256, o = c * plane
+                        for k in o..<(o + plane) { dst[k] = l[Int(src[k])] }
+                    }
                     y.data[row] = Float(labels[s]) + 1
                 }
             }
