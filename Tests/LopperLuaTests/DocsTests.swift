@@ -89,8 +89,21 @@ final class DocsTests: LuaTestCase {
             XCTAssertEqual(Set(e.options.map { $0.name }), keys, "\(name): documented options differ from the accepted ones")
         }
         // Every native entry with options had them checked: its example reached the binding.
-        // (lp.plot and lp.table are written in Lua and check their own keys.)
-        for e in entries where !e.options.isEmpty && !["lp.plot", "lp.table"].contains(e.name) {
+        // lp.plot and lp.table are written in Lua and check their own keys: an unknown one
+        // gets an error that lists the known ones.
+        for name in ["lp.plot", "lp.table"] {
+            let h = try LuaHost()
+            do {
+                try h.run("\(name){rows = {}, no_such_option = 1}", chunkName: "=probe")
+                XCTFail("\(name) accepted an unknown option")
+            } catch let e as LuaScriptError {
+                let known = e.message.range(of: "known: ").map { e.message[$0.upperBound...].prefix { $0 != ";" && $0 != ")" } } ?? ""
+                accepted[name] = Set(known.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            }
+            let documented = Set(try XCTUnwrap(DocIndex.entry(named: name)).options.map { $0.name })
+            XCTAssertEqual(documented, accepted[name], "\(name): documented options differ from the accepted ones")
+        }
+        for e in entries where !e.options.isEmpty {
             XCTAssertTrue(e.names.contains { accepted[$0] != nil }, "\(e.name) documents options, but its example never called it")
         }
     }

@@ -93,7 +93,8 @@ enum DataBindings {
             }
             let classes = try o.int("classes") ?? (Int(labels.bytes.max() ?? 0) + 1)
             guard classes >= 1 else { throw c.error("classes must be at least 1, got \(classes)") }
-            let sample = images.shape.count == 2 ? [1, images.shape[1]] : images.shape.count == 3 ? [1] + images.shape.dropFirst() : Array(images.shape.dropFirst())
+            // [N, H, W] images are one-channel samples [1, H, W]; other ranks keep their shape.
+            let sample = images.shape.count == 3 ? [1] + images.shape.dropFirst() : Array(images.shape.dropFirst())
             let ds = try Dataset(name: (imagesPath as NSString).lastPathComponent, images: images.bytes, labels: labels.bytes,
                                  sampleShape: sample, classes: classes, mean: try o.float("mean") ?? 0, std: try o.float("std") ?? 1)
             return try pushHeldOut(c, ds, try o.int("validation") ?? 0)

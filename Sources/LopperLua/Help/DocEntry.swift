@@ -10,10 +10,9 @@ public struct DocEntry: Equatable {
         public var type: String
         public var defaultValue: String?
         public var text: String
-
-        /// The name of an option line that stands for the options of another entry.
-        static let includePrefix = "@options of "
-        var included: String? { name.hasPrefix(Option.includePrefix) ? String(name.dropFirst(Option.includePrefix.count)) : nil }
+        /// Set on a line `- the options of `lp.prune.prunable``: it stands for that entry's
+        /// options, copied in when the index is built.
+        var includes: String? = nil
     }
 
     /// The name as the signature spells it: `lp.prune.prune`, `Tensor:add`.
@@ -125,7 +124,7 @@ public enum DocParser {
             }
             if line.hasPrefix("- the options of `"), let end = line.dropFirst(18).firstIndex(of: "`") {
                 // Shared options (the selection keys of lp.prune), copied when the index is built.
-                e.options.append(.init(name: DocEntry.Option.includePrefix + line.dropFirst(18)[..<end], type: "", text: ""))
+                e.options.append(.init(name: "", type: "", text: "", includes: String(line.dropFirst(18)[..<end])))
                 continue
             }
             if line.hasPrefix("- `") {

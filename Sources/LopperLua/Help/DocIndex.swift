@@ -42,7 +42,7 @@ public enum DocIndex {
         let byName = Dictionary(areas.flatMap { $0.entries }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         func options(of e: DocEntry, depth: Int) throws -> [DocEntry.Option] {
             try e.options.flatMap { o -> [DocEntry.Option] in
-                guard let source = o.included else { return [o] }
+                guard let source = o.includes else { return [o] }
                 guard let other = byName[source], depth < 4 else {
                     throw DocParser.Failure(description: "\(e.name): its options include those of '\(source)', which is not an entry (or includes too deeply)")
                 }

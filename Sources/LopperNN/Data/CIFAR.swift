@@ -61,7 +61,8 @@ public enum CIFAR {
                 throw TensorError("\(op): '\(path)' holds \(data.count) bytes, not a whole number of \(record)-byte records (\(labelBytes) label byte\(labelBytes == 1 ? "" : "s") and \(imageBytes) image bytes)")
             }
             let n = data.count / record
-            // The bytes, and one float batch of them, must fit the budget.
+            // Checked as if the images were floats (four times their bytes): room for the
+            // bytes themselves and the batches drawn from them.
             try MemoryBudget.checkShape([images.count / imageBytes + n, imageBytes], op: op)
             images.reserveCapacity(images.count + n * imageBytes)
             data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
@@ -71,8 +72,9 @@ public enum CIFAR {
                     images.append(contentsOf: b[(r * record + labelBytes)..<((r + 1) * record)])
                 }
             }
-            if let k = labels.firstIndex(where: { Int($0) >= classes }) {
-                throw TensorError("\(op): '\(path)' record \(k - (labels.count - n) + 1) has label \(labels[k]), outside 0..\(classes - 1)")
+            let first = labels.count - n
+            if let k = labels[first...].firstIndex(where: { Int($0) >= classes }) {
+                throw TensorError("\(op): '\(path)' record \(k - first + 1) has label \(labels[k]), outside 0..\(classes - 1)")
             }
         }
         return (images, labels)
