@@ -52,3 +52,56 @@ final class DataSurfaceTests: LuaTestCase {
         expectError("lp.data.fashion_mnist{split = 'test'}.batches(lp.zeros(1), 2)", "batches: expected a Dataset, got tensor")
     }
 }
+
+/// lp.data.tensors, lp.data.subset, Dataset:split and Dataset:per_class (no files needed).
+final class TensorDataSurfaceTests: LuaTestCase {
+    func testTensorsReadClassesOrValues() {
+        check("tostring(lp.data.tensors{x = lp.randn(4, 3), y = lp.from{1, 2, 2, 1}}):find('2 classes', 1, true) ~= nil")
+        check("lp.data.tensors{x = lp.randn(4, 3), y = lp.from{1, 2, 2, 1}, classes = 5}:classes() == 5")
+        check("lp.data.tensors{x = lp.randn(4, 3), y = lp.randn(4)}:classes() == 0")
+        check("lp.data.tensors{x = lp.randn(4, 3), y = lp.from{1, 2, 2, 1}, targets = 'values'}:classes() == 0")
+        check("(function() local x, y = lp.data.tensors{x = lp.randn(4, 3), y = lp.randn(4, 2)}:all(); return y:size(2) == 2 end)()")
+        expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.randn(4), targets = 'classes'}", "needs y of shape [N] holding classes")
+        expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.ones(3)}", "do not pair")
+        expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.ones(4), targets = 'labels'}", "targets must be")
+        expectError("lp.data.tensors{x = lp.randn(4, 3)}", "expected options x and y")
+        expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.from{1, 2, 3, 1}, classes = 2}", "class 3 is outside 1..2")
+    }
+
+    func testSubsetsSplitsAndPerClass() {
+        check("(function() local ds = lp.data.tensors{x = lp.arange(6):view(6, 1), y = lp.ones(6)}; local x = lp.data.subset(ds, lp.from{6, 2}):all(); return x:equal(lp.from{{5}, {1}}) end)()")
+        check("(function() local a, b, c = lp.data.tensors{x = lp.randn(10, 1), y = lp.ones(10)}:split({4, 4}); return #a == 4 and #b == 4 and #c == 2 end)()")
+        check("select('#', lp.data.tensors{x = lp.randn(10, 1), y = lp.ones(10)}:split(10)) == 1")
+        check("""
+            (function()
+              local ds = lp.data.tensors{x = lp.arange(20):view(20, 1), y = lp.ones(20)}
+              local a = ds:split(5, {shuffle = true, seed = 4}):all()
+              local b = ds:split(5, {shuffle = true, seed = 4}):all()
+              return a:equal(b) and not a:equal(lp.arange(5):view(5, 1))
+            end)()
+            """)
+        check("#lp.data.tensors{x = lp.randn(5, 1), y = lp.from{1, 1, 2, 2, 2}}:per_class(1, {shuffle = true}) == 2")
+        expectError("lp.data.subset(lp.data.tensors{x = lp.randn(3, 1), y = lp.ones(3)}, {4})", "index 4 is outside 1..3")
+        expectError("lp.data.subset(lp.data.tensors{x = lp.randn(3, 1), y = lp.ones(3)}, lp.from{1.5})", "whole numbers")
+        expectError("lp.data.tensors{x = lp.randn(3, 1), y = lp.ones(3)}:split({2, 2})", "do not fit 3 samples")
+        expectError("lp.data.tensors{x = lp.randn(3, 1), y = lp.randn(3)}:per_class(1)", "value targets")
+        expectError("lp.data.tensors{x = lp.randn(3, 1), y = lp.ones(3)}:split(1, {shufle = true})", "unknown option 'shufle'")
+    }
+
+    func testTrainingAndEvaluatingOnValueTargets() {
+        check("""
+            (function()
+              lp.manual_seed(1)
+              local x = lp.randn(64, 3)
+              local y = x:matmul(lp.from{{1}, {-2}, {0.5}})
+              local data = lp.data.tensors{x = x, y = y}
+              local net = lp.nn.Linear(3, 1)
+              local mse = function(out, t) return out:mse_loss(t) end
+              local before = lp.evaluate(net, data, {loss = mse}).loss
+              lp.train{net = net, data = data, optimizer = lp.optim.SGD(net, {lr = 0.1}), epochs = 30, batch_size = 16, loss = mse}
+              local r = lp.evaluate(net, data, {loss = mse})
+              return r.loss < before / 20 and r.accuracy ~= r.accuracy
+            end)()
+            """)
+    }
+}

@@ -34,6 +34,21 @@ enum DataBindings {
             let seed = try o.int("seed").map { UInt64(bitPattern: Int64($0)) } ?? RandomGenerator.shared.next()
             return iterator.push(c, try BatchIterator(ds, batchSize: size, shuffle: shuffle, seed: seed, flatten: flatten, dropLast: dropLast))
         },
+        LuaFunction("split") { c in
+            // split(sizes [, {shuffle = false, seed}]) → consecutive parts of those sizes, and the rest
+            try c.arity(2, 3)
+            let ds = try dataset.check(c, 1)
+            let sizes = lua_type(c.L, 2) == LUA_TNUMBER ? [try c.int(2, "size")] : try c.intList(2, "sizes")
+            let parts = try ds.split(sizes: sizes, order: try order(c, 3, ds.count))
+            for p in parts { dataset.push(c, p) }
+            return Int32(parts.count)
+        },
+        LuaFunction("per_class") { c in
+            // per_class(n [, {shuffle = false, seed}]) → n samples of every class (fewer where a class has fewer)
+            try c.arity(2, 3)
+            let ds = try dataset.check(c, 1)
+            return dataset.push(c, try ds.perClass(try c.int(2, "samples a class"), order: try order(c, 3, ds.count)))
+        },
         LuaFunction("all") { c in
             // all([{flatten = false}]) → every sample as x, y (for evaluation).
             try c.arity(1, 2)
@@ -47,7 +62,7 @@ enum DataBindings {
         ("__len", LuaFunction("#") { c in c.push(int: try dataset.check(c, 1).count) }),
         ("__tostring", LuaFunction("tostring") { c in
             let d = try dataset.check(c, 1)
-            return c.push("Dataset \(d.name): \(d.count) samples of \(describeShape(d.sampleShape)), \(d.classes) classes")
+            return c.push("Dataset \(d.name): \(d.count) samples of \(describeShape(d.sampleShape)), " + (d.classes > 0 ? "\(d.classes) classes" : "value targets"))
         }),
     ])
 
@@ -99,7 +114,55 @@ enum DataBindings {
                                  sampleShape: sample, classes: classes, mean: try o.float("mean") ?? 0, std: try o.float("std") ?? 1)
             return try pushHeldOut(c, ds, try o.int("validation") ?? 0)
         },
+        LuaFunction("tensors") { c in
+            // tensors{x = X [N,…], y = Y [N] classes 1..C or [N,…] values, classes = C, targets = "classes"|"values"}
+            try c.arity(1, 1)
+            let o = try LuaOptions(c, 1, known: ["x", "y", "classes", "targets", "validation"])
+            guard let x = try o.tensor("x"), let y = try o.tensor("y") else { throw c.error("expected options x and y (tensors)") }
+            let y1 = try y.contiguous()
+            let whole = y1.rank == 1 && (0..<y1.count).allSatisfy { let v = y1.data[$0]; return v >= 1 && v == v.rounded() && v < 16_777_216 }
+            let targets = try o.string("targets") ?? (whole ? "classes" : "values")
+            let ds: Dataset
+            switch targets {
+            case "classes":
+                guard whole else { throw c.error("targets = \"classes\" needs y of shape [N] holding classes 1, 2, …; got \(describeShape(y.shape))") }
+                let labels = (0..<y1.count).map { Int32(y1.data[$0]) - 1 }
+                let classes = try o.int("classes") ?? Int((labels.max() ?? 0) + 1)
+                ds = try Dataset(name: "tensors", x: x, labels: labels, classes: classes)
+            case "values": ds = try Dataset(name: "tensors", x: x, values: y)
+            default: throw c.error("targets must be \"classes\" or \"values\", got \"\(targets)\"")
+            }
+            return try pushHeldOut(c, ds, try o.int("validation") ?? 0)
+        },
+        LuaFunction("subset") { c in
+            // subset(data, indices) → the samples at those 1-based indices (a list or a tensor), sharing storage
+            try c.arity(2, 2)
+            let ds = try dataset.check(c, 1)
+            let indices: [Int]
+            if let t = c.optTensor(2) {
+                let flat = try t.contiguous()
+                indices = try (0..<flat.count).map { k in
+                    let v = flat.data[k]
+                    guard v == v.rounded(), abs(v) < 16_777_216 else { throw c.error("indices must be whole numbers, got \(v)") }
+                    return Int(v)
+                }
+            } else {
+                indices = try c.intList(2, "indices")
+            }
+            return dataset.push(c, try ds.subset(indices.map { $0 - 1 }))
+        },
     ]
+
+    /// The order `{shuffle = false, seed}` at `i` asks for: nil for the stored one, else a
+    /// permutation seeded by `seed` (default drawn from lp.manual_seed's generator).
+    static func order(_ c: LuaCall, _ i: Int32, _ count: Int) throws -> [Int]? {
+        let o = try LuaOptions(c, i, known: ["shuffle", "seed"])
+        let seed = try o.int("seed").map { UInt64(bitPattern: Int64($0)) } ?? RandomGenerator.shared.next()
+        guard try o.bool("shuffle") ?? false else { return nil }
+        var order = Array(0..<count)
+        Tensor.shuffle(&order, generator: RandomGenerator(seed: seed))
+        return order
+    }
 
     /// Pushes a data set, or its first part and the last `validation` samples held out.
     static func pushHeldOut(_ c: LuaCall, _ ds: Dataset, _ validation: Int) throws -> Int32 {

@@ -1,32 +1,49 @@
 import Foundation
 import LopperCore
 
-/// A labelled image data set kept as bytes in memory (Fashion-MNIST is 47 MB as bytes,
-/// 188 MB as floats); batches are converted to normalised Float32 when drawn.
+/// A data set in memory: inputs as bytes (images: Fashion-MNIST is 47 MB as bytes, 188 MB
+/// as floats), normalised to Float32 when a batch is drawn, or as a float tensor; targets
+/// as classes or as a float tensor (regression, distillation). Subsets and splits share the
+/// storage and list the samples they cover.
 public final class Dataset {
+    /// The inputs of every stored sample.
+    enum Inputs {
+        /// x = (byte / 255 − mean[c]) / std[c], one pair for every channel or one for all.
+        case bytes([UInt8], mean: [Float], std: [Float])
+        /// A contiguous tensor [N, …sampleShape].
+        case floats(Tensor)
+    }
+
+    /// The targets of every stored sample.
+    enum Targets {
+        /// 0-based classes (1-based in batches).
+        case classes([Int32])
+        /// A contiguous tensor [N, …].
+        case values(Tensor)
+    }
+
     public let name: String
-    let images: [UInt8]
-    let labels: [UInt8]
-    /// The samples of `images` this data set covers (a split shares the bytes).
+    let inputs: Inputs
+    let targets: Targets
+    /// The stored samples this data set covers, in order.
     let samples: [Int]
     /// Shape of one sample, channels first: [1, 28, 28].
     public let sampleShape: [Int]
+    /// The number of classes; 0 when the targets are values.
     public let classes: Int
-    /// Normalisation: x = (byte / 255 − mean[c]) / std[c], one pair for every channel or
-    /// one for all (CIFAR's per-channel statistics; Fashion-MNIST's one pair).
-    public let mean: [Float], std: [Float]
 
     public var count: Int { samples.count }
     var sampleSize: Int { sampleShape.reduce(1, *) }
 
     public convenience init(name: String, images: [UInt8], labels: [UInt8], sampleShape: [Int], classes: Int,
-                            mean: Float, std: Float, samples: [Int]? = nil) throws {
+                            mean: Float, std: Float) throws {
         try self.init(name: name, images: images, labels: labels, sampleShape: sampleShape, classes: classes,
-                      channelMean: [mean], channelStd: [std], samples: samples)
+                      channelMean: [mean], channelStd: [std])
     }
 
-    public init(name: String, images: [UInt8], labels: [UInt8], sampleShape: [Int], classes: Int,
-                channelMean mean: [Float], channelStd std: [Float], samples: [Int]? = nil) throws {
+    /// Byte images and byte labels (0-based), as the IDX and CIFAR files hold them.
+    public convenience init(name: String, images: [UInt8], labels: [UInt8], sampleShape: [Int], classes: Int,
+                            channelMean mean: [Float], channelStd std: [Float]) throws {
         let size = sampleShape.reduce(1, *)
         let channels = sampleShape.first ?? 1
         guard mean.count == std.count, mean.count == 1 || mean.count == channels, std.allSatisfy({ $0 > 0 }) else {
@@ -38,53 +55,131 @@ public final class Dataset {
         if let bad = labels.first(where: { Int($0) >= classes }) {
             throw TensorError("dataset \(name): label \(bad) is outside 0..\(classes - 1)")
         }
+        try self.init(name: name, inputs: .bytes(images, mean: mean, std: std), targets: .classes(labels.map { Int32($0) }),
+                      samples: Array(0..<labels.count), sampleShape: sampleShape, classes: classes)
+    }
+
+    /// Tensors: inputs `x` [N, …] and either classes `labels` (0-based) or value targets `y` [N, …].
+    public convenience init(name: String, x: Tensor, labels: [Int32], classes: Int) throws {
+        guard x.rank >= 1, x.shape[0] == labels.count else {
+            throw TensorError("dataset \(name): x of shape \(describeShape(x.shape)) and \(labels.count) labels do not pair")
+        }
+        if let bad = labels.first(where: { $0 < 0 || Int($0) >= classes }) {
+            throw TensorError("dataset \(name): class \(bad + 1) is outside 1..\(classes)")
+        }
+        try self.init(name: name, inputs: .floats(try x.contiguous()), targets: .classes(labels),
+                      samples: Array(0..<labels.count), sampleShape: Array(x.shape.dropFirst()), classes: classes)
+    }
+
+    public convenience init(name: String, x: Tensor, values y: Tensor) throws {
+        guard x.rank >= 1, y.rank >= 1, x.shape[0] == y.shape[0] else {
+            throw TensorError("dataset \(name): x of shape \(describeShape(x.shape)) and y of shape \(describeShape(y.shape)) do not pair (both N×…)")
+        }
+        try self.init(name: name, inputs: .floats(try x.contiguous()), targets: .values(try y.contiguous()),
+                      samples: Array(0..<x.shape[0]), sampleShape: Array(x.shape.dropFirst()), classes: 0)
+    }
+
+    init(name: String, inputs: Inputs, targets: Targets, samples: [Int], sampleShape: [Int], classes: Int) throws {
         self.name = name
-        self.images = images
-        self.labels = labels
-        self.samples = samples ?? Array(0..<labels.count)
+        self.inputs = inputs
+        self.targets = targets
+        self.samples = samples
         self.sampleShape = sampleShape
         self.classes = classes
-        self.mean = mean
-        self.std = std
+    }
+
+    /// The samples at `positions` (of this data set) as a data set sharing the storage.
+    public func subset(_ positions: [Int], name suffix: String = "-subset") throws -> Dataset {
+        if let bad = positions.first(where: { $0 < 0 || $0 >= count }) {
+            throw TensorError("subset: index \(bad + 1) is outside 1..\(count)")
+        }
+        return try Dataset(name: name + suffix, inputs: inputs, targets: targets, samples: positions.map { samples[$0] },
+                           sampleShape: sampleShape, classes: classes)
     }
 
     /// The first count−n samples and the last n (Frankle & Carbin hold out the last 5,000
     /// training images for validation).
     public func split(last n: Int) throws -> (Dataset, Dataset) {
         guard n >= 0 && n < count else { throw TensorError("split: cannot hold out \(n) of \(count) samples") }
-        func part(_ s: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
-            try Dataset(name: name + suffix, images: images, labels: labels, sampleShape: sampleShape, classes: classes,
-                        channelMean: mean, channelStd: std, samples: Array(s))
-        }
-        return (try part(samples.dropLast(n), ""), try part(samples.suffix(n), "-validation"))
+        return (try subset(Array(0..<(count - n)), name: ""), try subset(Array((count - n)..<count), name: "-validation"))
     }
 
-    /// The 0-based class of the sample at `position`.
-    public func label(_ position: Int) -> Int { Int(labels[samples[position]]) }
+    /// Consecutive parts of the given sizes, in `order` (positions; default 0..<count); a
+    /// last part takes what the sizes leave.
+    public func split(sizes: [Int], order: [Int]? = nil) throws -> [Dataset] {
+        let order = order ?? Array(0..<count)
+        guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) <= count else {
+            throw TensorError("split: sizes \(sizes) do not fit \(count) samples (each at least 0, in all at most \(count))")
+        }
+        var parts: [Dataset] = [], from = 0
+        for (k, n) in sizes.enumerated() {
+            parts.append(try subset(Array(order[from..<(from + n)]), name: "-part\(k + 1)"))
+            from += n
+        }
+        if from < count { parts.append(try subset(Array(order[from...]), name: "-part\(sizes.count + 1)")) }
+        return parts
+    }
+
+    /// Up to `n` samples of every class, taken in `order` (positions), so each class keeps
+    /// the order it has there.
+    public func perClass(_ n: Int, order: [Int]? = nil) throws -> Dataset {
+        guard classes > 0 else { throw TensorError("per_class: the data set has value targets, not classes") }
+        guard n >= 1 else { throw TensorError("per_class: expected at least 1 sample a class, got \(n)") }
+        var taken = [Int](repeating: 0, count: classes), picked: [Int] = []
+        for i in order ?? Array(0..<count) {
+            let c = label(i)
+            if taken[c] < n { taken[c] += 1; picked.append(i) }
+            if picked.count == n * classes { break }
+        }
+        return try subset(picked, name: "-per-class")
+    }
+
+    /// The 0-based class of the sample at `position` (a data set with classes).
+    public func label(_ position: Int) -> Int {
+        guard case .classes(let labels) = targets else { return 0 }
+        return Int(labels[samples[position]])
+    }
 
     /// Samples `which` (positions in this data set) as x [B, …sampleShape] or [B, features]
-    /// when flattened, and y [B] holding classes 1-based.
+    /// when flattened, and y [B] holding classes 1-based (or [B, …] values).
     public func batch(_ which: ArraySlice<Int>, flatten: Bool) throws -> (x: Tensor, y: Tensor) {
         let size = sampleSize, b = which.count
-        let x = try Tensor(shape: flatten ? [b, size] : [b] + sampleShape), y = try Tensor(shape: [b])
-        // One lookup table of 256 values per channel: the per-sample loop stays a gather.
-        let channels = mean.count, plane = size / channels
-        var table = [Float](repeating: 0, count: 256 * channels)
-        for c in 0..<channels { for v in 0..<256 { table[c * 256 + v] = (Float(v) / 255 - mean[c]) / std[c] } }
-        images.withUnsafeBufferPointer { img in
-            table.withUnsafeBufferPointer { lut in
-                for (row, position) in which.enumerated() {
-                    let s = samples[position]
-                    let src = img.baseAddress! + s * size, dst = x.data + row * size
-                    for c in 0..<channels {
-                        let l = lut.baseAddress! + c * 256, o = c * plane
-                        for k in o..<(o + plane) { dst[k] = l[Int(src[k])] }
+        let x = try Tensor(shape: flatten ? [b, size] : [b] + sampleShape)
+        switch inputs {
+        case let .bytes(images, mean, std):
+            // One lookup table of 256 values per channel: the per-sample loop stays a gather.
+            let channels = mean.count, plane = size / channels
+            var table = [Float](repeating: 0, count: 256 * channels)
+            for c in 0..<channels { for v in 0..<256 { table[c * 256 + v] = (Float(v) / 255 - mean[c]) / std[c] } }
+            images.withUnsafeBufferPointer { img in
+                table.withUnsafeBufferPointer { lut in
+                    for (row, position) in which.enumerated() {
+                        let src = img.baseAddress! + samples[position] * size, dst = x.data + row * size
+                        for c in 0..<channels {
+                            let l = lut.baseAddress! + c * 256, o = c * plane
+                            for k in o..<(o + plane) { dst[k] = l[Int(src[k])] }
+                        }
                     }
-                    y.data[row] = Float(labels[s]) + 1
                 }
             }
+        case let .floats(t):
+            for (row, position) in which.enumerated() {
+                (x.data + row * size).update(from: t.data + samples[position] * size, count: size)
+            }
         }
-        return (x, y)
+        switch targets {
+        case let .classes(labels):
+            let y = try Tensor(shape: [b])
+            for (row, position) in which.enumerated() { y.data[row] = Float(labels[samples[position]]) + 1 }
+            return (x, y)
+        case let .values(t):
+            let width = t.count / max(1, t.shape[0])
+            let y = try Tensor(shape: [b] + t.shape.dropFirst())
+            for (row, position) in which.enumerated() {
+                (y.data + row * width).update(from: t.data + samples[position] * width, count: width)
+            }
+            return (x, y)
+        }
     }
 }
 

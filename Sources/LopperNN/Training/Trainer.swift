@@ -113,10 +113,11 @@ public enum Trainer {
                 let out = try net.forward(x)
                 let b = x.shape[0]
                 total += Double(try lossFn(out, y).item()) * Double(b)
-                hits += try out.accuracy(y) * Double(b)
+                // Value targets (regression) have no accuracy.
+                if data.classes > 0 { hits += try out.accuracy(y) * Double(b) }
                 n += b
             }
-            return n == 0 ? (.nan, .nan, 0) : (total / Double(n), hits / Double(n), n)
+            return n == 0 ? (.nan, .nan, 0) : (total / Double(n), data.classes > 0 ? hits / Double(n) : .nan, n)
         }
     }
 }

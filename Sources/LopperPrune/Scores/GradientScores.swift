@@ -44,16 +44,10 @@ extension Scores {
 
     /// `samplesPerClass` samples of every class, drawn in a shuffled order.
     static func balancedSample(_ data: ScoreData, _ rng: RandomGenerator) throws -> (Tensor, Tensor) {
-        let ds = data.dataset
-        var order = Array(0..<ds.count)
+        var order = Array(0..<data.dataset.count)
         Tensor.shuffle(&order, generator: rng)
-        var taken = [Int](repeating: 0, count: ds.classes), picked: [Int] = []
-        for i in order {
-            let c = ds.label(i)
-            if taken[c] < data.samplesPerClass { taken[c] += 1; picked.append(i) }
-            if picked.count == data.samplesPerClass * ds.classes { break }
-        }
-        guard !picked.isEmpty else { throw TensorError("score grasp: the data set is empty") }
-        return try ds.batch(picked[...], flatten: false)
+        let picked = try data.dataset.perClass(data.samplesPerClass, order: order)
+        guard picked.count > 0 else { throw TensorError("score grasp: the data set is empty") }
+        return try picked.batch(Array(0..<picked.count)[...], flatten: false)
     }
 }
