@@ -66,6 +66,7 @@ final class TensorDataSurfaceTests: LuaTestCase {
         expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.ones(4), targets = 'labels'}", "targets must be")
         expectError("lp.data.tensors{x = lp.randn(4, 3)}", "expected options x and y")
         expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.from{1, 2, 3, 1}, classes = 2}", "class 3 is outside 1..2")
+        expectError("lp.data.tensors{x = lp.randn(4, 3), y = lp.from{1, 2, 3, 1}, classes = 1 << 60}", "classes; expected 1 to")
     }
 
     func testSubsetsSplitsAndPerClass() {

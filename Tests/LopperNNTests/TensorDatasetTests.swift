@@ -62,5 +62,9 @@ final class TensorDatasetTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("class 4 is outside 1..3"), "\(e)")
         }
         XCTAssertThrowsError(try Dataset(name: "c", x: try Tensor.zeros([2, 1]), labels: [0], classes: 3))
+        // An absurd class count is refused before per-class arrays of that size are made.
+        XCTAssertThrowsError(try Dataset(name: "c", x: try Tensor.zeros([1, 1]), labels: [0], classes: 1 << 60)) { e in
+            XCTAssertTrue("\(e)".contains("expected 1 to 16777216"), "\(e)")
+        }
     }
 }

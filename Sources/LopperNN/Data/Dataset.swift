@@ -79,7 +79,13 @@ public final class Dataset {
                       samples: Array(0..<x.shape[0]), sampleShape: Array(x.shape.dropFirst()), classes: 0)
     }
 
+    /// The most classes a data set may have: per-class counts are kept in arrays that size.
+    public static let maxClasses = 1 << 24
+
     init(name: String, inputs: Inputs, targets: Targets, samples: [Int], sampleShape: [Int], classes: Int) throws {
+        guard classes >= 0, classes <= Dataset.maxClasses else {
+            throw TensorError("dataset \(name): \(classes) classes; expected 1 to \(Dataset.maxClasses)")
+        }
         self.name = name
         self.inputs = inputs
         self.targets = targets
