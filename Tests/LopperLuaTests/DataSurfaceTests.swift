@@ -89,6 +89,33 @@ final class TensorDataSurfaceTests: LuaTestCase {
         expectError("lp.data.tensors{x = lp.randn(3, 1), y = lp.ones(3)}:split(1, {shufle = true})", "unknown option 'shufle'")
     }
 
+    func testLoadReadsNpyAndSafetensorsWithZeroBasedClasses() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try host.run("dir = '\(dir)'", chunkName: "=dir")
+        check("""
+            (function()
+              lp.save_npy(dir .. "/x.npy", lp.arange(6):view(3, 2)); lp.save_npy(dir .. "/y.npy", lp.from{0, 2, 1})
+              local ds = lp.data.load{x = dir .. "/x.npy", y = dir .. "/y.npy"}
+              local x, y = ds:all()
+              local one = lp.data.load{x = dir .. "/x.npy", y = dir .. "/y.npy", first_class = 1, targets = "values"}
+              return ds:classes() == 3 and y:equal(lp.from{1, 3, 2}) and x[3][2] == 5 and one:classes() == 0
+            end)()
+            """)
+        check("""
+            (function()
+              lp.save(dir .. "/d.safetensors", {x = lp.ones(2, 2), y = lp.from{1, 0}})
+              local _, y = lp.data.load{file = dir .. "/d.safetensors"}:all()
+              return y:equal(lp.from{2, 1})
+            end)()
+            """)
+        expectError("lp.data.load{file = dir .. '/d.safetensors', x = 'images'}", "holds no tensor 'images' (it holds: x, y)")
+        expectError("lp.data.load{x = dir .. '/x.npy'}", "expected x and y")
+        expectError("lp.data.load{x = dir .. '/missing.npy', y = dir .. '/y.npy'}", "missing.npy")
+        expectError("lp.data.load{x = dir .. '/x.npy', y = dir .. '/y.npy', first_class = 2}", "first_class must be 0 or 1")
+    }
+
     func testTrainingAndEvaluatingOnValueTargets() {
         check("""
             (function()

@@ -117,22 +117,31 @@ enum DataBindings {
         LuaFunction("tensors") { c in
             // tensors{x = X [N,…], y = Y [N] classes 1..C or [N,…] values, classes = C, targets = "classes"|"values"}
             try c.arity(1, 1)
-            let o = try LuaOptions(c, 1, known: ["x", "y", "classes", "targets", "validation"])
+            let o = try LuaOptions(c, 1, known: ["x", "y"] + targetKeys)
             guard let x = try o.tensor("x"), let y = try o.tensor("y") else { throw c.error("expected options x and y (tensors)") }
-            let y1 = try y.contiguous()
-            let whole = y1.rank == 1 && (0..<y1.count).allSatisfy { let v = y1.data[$0]; return v >= 1 && v == v.rounded() && v < 16_777_216 }
-            let targets = try o.string("targets") ?? (whole ? "classes" : "values")
-            let ds: Dataset
-            switch targets {
-            case "classes":
-                guard whole else { throw c.error("targets = \"classes\" needs y of shape [N] holding classes 1, 2, …; got \(describeShape(y.shape))") }
-                let labels = (0..<y1.count).map { Int32(y1.data[$0]) - 1 }
-                let classes = try o.int("classes") ?? Int((labels.max() ?? 0) + 1)
-                ds = try Dataset(name: "tensors", x: x, labels: labels, classes: classes)
-            case "values": ds = try Dataset(name: "tensors", x: x, values: y)
-            default: throw c.error("targets must be \"classes\" or \"values\", got \"\(targets)\"")
+            return try pushTensorDataset(c, o, name: "tensors", x: x, y: y, firstClass: 1)
+        },
+        LuaFunction("load") { c in
+            // load{x = "x.npy", y = "y.npy"} or load{file = "d.safetensors", x = "x", y = "y"}: classes 0-based
+            // in files (NumPy's and PyTorch's habit) unless first_class says otherwise
+            try c.arity(1, 1)
+            let o = try LuaOptions(c, 1, known: ["file", "x", "y"] + targetKeys)
+            let xName = try o.string("x") ?? "x", yName = try o.string("y") ?? "y"
+            let x: Tensor, y: Tensor, name: String
+            if let file = try o.string("file") {
+                let tensors = Dictionary(try Safetensors.load(file).tensors, uniquingKeysWith: { a, _ in a })
+                func named(_ n: String) throws -> Tensor {
+                    guard let t = tensors[n] else { throw c.error("\(file) holds no tensor '\(n)' (it holds: \(tensors.keys.sorted().joined(separator: ", ")))") }
+                    return t
+                }
+                (x, y, name) = (try named(xName), try named(yName), (file as NSString).lastPathComponent)
+            } else {
+                guard try o.string("x") != nil, try o.string("y") != nil else {
+                    throw c.error("expected x and y (paths of .npy files), or file (a .safetensors file) and the names of x and y in it")
+                }
+                (x, y, name) = (try Npy.load(xName), try Npy.load(yName), (xName as NSString).lastPathComponent)
             }
-            return try pushHeldOut(c, ds, try o.int("validation") ?? 0)
+            return try pushTensorDataset(c, o, name: name, x: x, y: y, firstClass: 0)
         },
         LuaFunction("subset") { c in
             // subset(data, indices) → the samples at those 1-based indices (a list or a tensor), sharing storage
@@ -152,6 +161,30 @@ enum DataBindings {
             return dataset.push(c, try ds.subset(indices.map { $0 - 1 }))
         },
     ]
+
+    /// Options shared by lp.data.tensors and lp.data.load: how to read the targets.
+    static let targetKeys = ["classes", "targets", "first_class", "validation"]
+
+    /// A data set of `x` and `y`: classes when `y` is [N] of whole numbers from `first_class`
+    /// on (or `targets = "classes"`), else values.
+    static func pushTensorDataset(_ c: LuaCall, _ o: LuaOptions, name: String, x: Tensor, y: Tensor, firstClass: Int) throws -> Int32 {
+        let base = Float(try o.int("first_class") ?? firstClass)
+        guard base == 0 || base == 1 else { throw c.error("first_class must be 0 or 1, got \(Int(base))") }
+        let y1 = try y.contiguous()
+        let whole = y1.rank == 1 && (0..<y1.count).allSatisfy { let v = y1.data[$0]; return v >= base && v == v.rounded() && v < 16_777_216 }
+        let ds: Dataset
+        switch try o.string("targets") ?? (whole ? "classes" : "values") {
+        case "classes":
+            guard whole else {
+                throw c.error("targets = \"classes\" needs y of shape [N] holding classes \(Int(base)), \(Int(base) + 1), …; got \(describeShape(y.shape))")
+            }
+            let labels = (0..<y1.count).map { Int32(y1.data[$0] - base) }
+            ds = try Dataset(name: name, x: x, labels: labels, classes: try o.int("classes") ?? Int((labels.max() ?? 0) + 1))
+        case "values": ds = try Dataset(name: name, x: x, values: y)
+        case let other: throw c.error("targets must be \"classes\" or \"values\", got \"\(other)\"")
+        }
+        return try pushHeldOut(c, ds, try o.int("validation") ?? 0)
+    }
 
     /// The order `{shuffle = false, seed}` at `i` asks for: nil for the stored one, else a
     /// permutation seeded by `seed` (default drawn from lp.manual_seed's generator).
