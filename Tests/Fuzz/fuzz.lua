@@ -45,6 +45,7 @@ local function add(v) if #pool < 64 then pool[#pool + 1] = v else pool[rand(#poo
 for _ = 1, 12 do add(small_tensor()) end
 add(lp.nn.Linear(4, 3)); add(lp.nn.Sequential{lp.nn.Linear(4, 3), lp.nn.ReLU(), lp.nn.Linear(3, 2)})
 add(lp.models.lenet_300_100()); add(lp.nn.Conv2d(1, 2, 3))
+add(lp.data.tensors{x = lp.randn(6, 4), y = lp.from{1, 2, 1, 2, 3, 1}}); add(lp.data.tensors{x = lp.randn(5, 2), y = lp.randn(5, 3)})
 
 local limit0 = lp.memory_limit()
 local depth = 0
@@ -107,7 +108,8 @@ local function method_of(obj)
     if ok and type(m) == "function" then names[#names + 1] = short end
   end
   for _, extra in ipairs({ "forward", "parameters", "named_parameters", "state_dict", "train", "eval", "zero_grad", "step",
-      "lr", "set_lr", "set_schedule", "density", "union", "intersection", "invert", "count", "at", "children", "modules" }) do
+      "lr", "set_lr", "set_schedule", "density", "union", "intersection", "invert", "count", "at", "children", "modules",
+      "split", "per_class", "batches", "all", "size", "classes" }) do
     local ok, m = pcall(function() return obj[extra] end)
     if ok and type(m) == "function" then names[#names + 1] = extra end
   end
