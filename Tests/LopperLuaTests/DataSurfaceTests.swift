@@ -116,6 +116,39 @@ final class TensorDataSurfaceTests: LuaTestCase {
         expectError("lp.data.load{x = dir .. '/x.npy', y = dir .. '/y.npy', first_class = 2}", "first_class must be 0 or 1")
     }
 
+    func testAugmentCorruptEvaluateAndPredictFromLua() {
+        check("""
+            (function()
+              local ds = lp.data.tensors{x = lp.rand(4, 3, 8, 8), y = lp.from{1, 2, 1, 2}}
+              local aug = lp.data.augment(ds, {padding = 2, flip = true, transform = function(x, y) return x * 2 end})
+              lp.manual_seed(3); local a = aug:all()
+              lp.manual_seed(3); local b = aug:all()
+              local flat = aug:batches(4, {flatten = true})()
+              return a:equal(b) and a:max():item() <= 2 and flat:size(2) == 192 and tostring(aug):find('augmented', 1, true) ~= nil
+            end)()
+            """)
+        check("(function() local _, y = lp.data.augment(lp.data.tensors{x = lp.rand(2, 1, 2, 2), y = lp.from{1, 2}}, {transform = function(x, y) return x, y + 1 end}):all(); return y:equal(lp.from{2, 3}) end)()")
+        expectError("lp.data.augment(lp.data.tensors{x = lp.rand(2, 3), y = lp.ones(2)}, 'cifar')", "crops and flips need image samples")
+        expectError("lp.data.augment(lp.data.tensors{x = lp.rand(2, 1, 2, 2), y = lp.ones(2)}, 'imagenet')", "unknown augmentation 'imagenet'")
+        expectError("lp.data.augment(lp.data.tensors{x = lp.rand(2, 1, 2, 2), y = lp.ones(2)}, {pading = 4})", "unknown option 'pading'")
+        expectError("lp.data.augment(lp.data.tensors{x = lp.rand(2, 1, 2, 2), y = lp.ones(2)}, {transform = function() return 1 end}):all()", "expected a tensor")
+        check("""
+            (function()
+              local ds = lp.data.tensors{x = lp.eye(3), y = lp.from{1, 2, 3}}
+              local net = lp.nn.Linear(3, 3, {bias = false})
+              lp.no_grad(function() net.weight:copy_(lp.eye(3)) end)
+              local r = lp.evaluate(net, ds)
+              local swapped = lp.evaluate(net, ds, {transform = function(x, y) return x:narrow(2, 1, 3) * -1 end})
+              return r.accuracy == 1 and r.per_class[3] == 1 and swapped.accuracy < 1
+                and lp.predict(net, lp.eye(3)):equal(lp.eye(3))
+            end)()
+            """)
+        check("lp.data.corrupt(lp.zeros(100), {strength = 0}):equal(lp.zeros(100))")
+        expectError("lp.data.corrupt(lp.zeros(3), {noise = 'salt'})", "expected option strength")
+        expectError("lp.data.corrupt(lp.zeros(3), {noise = 'salt', strength = 1})", "unknown noise 'salt'")
+        expectError("lp.predict(lp.nn.Linear(2, 2), lp.zeros(0, 2))", "N ≥ 1")
+    }
+
     func testTrainingAndEvaluatingOnValueTargets() {
         check("""
             (function()

@@ -80,20 +80,20 @@ enum DataBindings {
         LuaFunction("cifar10") { c in
             // cifar10{split = "train"|"test", root = $LOPPER_DATA/cifar-10-batches-bin, validation = 0, normalize = true}
             try c.arity(0, 1)
-            let o = try LuaOptions(c, 1, known: ["split", "root", "validation", "normalize"])
+            let o = try LuaOptions(c, 1, known: ["split", "root", "validation", "normalize", "augment"])
             let ds = try CIFAR.load10(split: try o.string("split") ?? "train", root: try o.string("root"),
                                       normalize: try o.bool("normalize") ?? true)
-            return try pushHeldOut(c, ds, try o.int("validation") ?? 0)
+            return try pushHeldOut(c, ds, try o.int("validation") ?? 0, augment: try o.get("augment") { try augmentation(c, $0) })
         },
         LuaFunction("cifar100") { c in
             // cifar100{split, root = $LOPPER_DATA/cifar-100-binary, labels = "fine"|"coarse", validation, normalize}
             try c.arity(0, 1)
-            let o = try LuaOptions(c, 1, known: ["split", "root", "labels", "validation", "normalize"])
+            let o = try LuaOptions(c, 1, known: ["split", "root", "labels", "validation", "normalize", "augment"])
             let labels = try o.string("labels") ?? "fine"
             guard labels == "fine" || labels == "coarse" else { throw c.error("labels must be \"fine\" or \"coarse\", got \"\(labels)\"") }
             let ds = try CIFAR.load100(split: try o.string("split") ?? "train", root: try o.string("root"),
                                        coarse: labels == "coarse", normalize: try o.bool("normalize") ?? true)
-            return try pushHeldOut(c, ds, try o.int("validation") ?? 0)
+            return try pushHeldOut(c, ds, try o.int("validation") ?? 0, augment: try o.get("augment") { try augmentation(c, $0) })
         },
         LuaFunction("idx") { c in
             // idx{images = path, labels = path, classes = 1 + the largest label, validation, mean = 0, std = 1}
@@ -143,6 +143,28 @@ enum DataBindings {
             }
             return try pushTensorDataset(c, o, name: name, x: x, y: y, firstClass: 0)
         },
+        LuaFunction("augment") { c in
+            // augment(data, "cifar" | {padding, flip, mean, std, transform} | nil) → the data set, augmented as batches are drawn
+            try c.arity(2, 2)
+            let ds = try dataset.check(c, 1)
+            return dataset.push(c, try ds.augmented(c.isNil(2) ? nil : try augmentation(c, 2)))
+        },
+        LuaFunction("corrupt") { c in
+            // corrupt(x, {noise = "gaussian"|"uniform", strength, min, max}) → x with noise added, clamped
+            try c.arity(2, 2)
+            let x = try c.tensor(1, "an input tensor")
+            let o = try LuaOptions(c, 2, known: ["noise", "strength", "min", "max"])
+            guard let s = try o.float("strength"), s >= 0, s.isFinite else { throw c.error("expected option strength, a number ≥ 0") }
+            let noise: Tensor
+            switch try o.string("noise") ?? "gaussian" {
+            case "gaussian": noise = try Tensor.randn(x.shape, std: s)
+            case "uniform": noise = try Tensor.rand(x.shape, low: -s, high: s)
+            case let other: throw c.error("unknown noise '\(other)' (known: gaussian, uniform)")
+            }
+            let noisy = try Autograd.noGrad { try x.detach().add(noise) }
+            let low = try o.float("min"), high = try o.float("max")
+            return c.push(low == nil && high == nil ? noisy : try noisy.clamp(min: low, max: high))
+        },
         LuaFunction("subset") { c in
             // subset(data, indices) → the samples at those 1-based indices (a list or a tensor), sharing storage
             try c.arity(2, 2)
@@ -161,6 +183,47 @@ enum DataBindings {
             return dataset.push(c, try ds.subset(indices.map { $0 - 1 }))
         },
     ]
+
+    /// A Lua transform function(x, y) → x [, y], called on each batch.
+    static func transformFunction(_ c: LuaCall, _ i: Int32, _ what: String) throws -> (Tensor, Tensor) throws -> (Tensor, Tensor) {
+        guard lua_type(c.L, i) == LUA_TFUNCTION else { throw c.error("expected \(what) to be a function(x, y), got \(c.typeName(i))") }
+        let f = LuaReference(c.L, lua_absindex(c.L, i))
+        return { x, y in
+            let L = f.L
+            try f.call(2, results: 2) { pushTensor(L, x); pushTensor(L, y) }
+            defer { lp_pop(L, 2) }
+            guard let nx = lp_to_tensor(L, -2) else {
+                throw LuaError("\(what): the function returned \(String(cString: lp_typename_at(L, -2))), expected a tensor (and optionally the targets)")
+            }
+            let ny = lp_to_tensor(L, -1)
+            guard ny != nil || lua_type(L, -1) == LUA_TNIL else {
+                throw LuaError("\(what): the function's second result is a \(String(cString: lp_typename_at(L, -1))), expected the targets as a tensor or nothing")
+            }
+            return (Unmanaged<Tensor>.fromOpaque(nx).takeUnretainedValue(), ny.map { Unmanaged<Tensor>.fromOpaque($0).takeUnretainedValue() } ?? y)
+        }
+    }
+
+    /// An augmentation: "cifar" (pad 4, crop, flip) or {padding, flip, mean, std, transform}.
+    static func augmentation(_ c: LuaCall, _ i: Int32) throws -> Augmentation {
+        if lua_type(c.L, i) == LUA_TSTRING {
+            let name = try c.string(i, "augment")
+            guard name == "cifar" else { throw c.error("unknown augmentation '\(name)' (known: cifar, or a table {padding, flip, mean, std, transform})") }
+            return .cifar
+        }
+        let o = try LuaOptions(c, i, known: ["padding", "flip", "mean", "std", "transform"])
+        var a = Augmentation()
+        a.padding = try o.int("padding") ?? 0
+        a.flip = try o.bool("flip") ?? false
+        func floats(_ key: String) throws -> [Float]? {
+            try o.get(key) { k in
+                lua_type(c.L, k) == LUA_TNUMBER ? [Float(try c.number(k, key))] : try c.numberList(k, key).map(Float.init)
+            }
+        }
+        a.mean = try floats("mean")
+        a.std = try floats("std")
+        a.transform = try o.get("transform") { try transformFunction(c, $0, "transform") }
+        return a
+    }
 
     /// Options shared by lp.data.tensors and lp.data.load: how to read the targets.
     static let targetKeys = ["classes", "targets", "first_class", "validation"]
@@ -197,11 +260,12 @@ enum DataBindings {
         return order
     }
 
-    /// Pushes a data set, or its first part and the last `validation` samples held out.
-    static func pushHeldOut(_ c: LuaCall, _ ds: Dataset, _ validation: Int) throws -> Int32 {
-        guard validation > 0 else { return dataset.push(c, ds) }
+    /// Pushes a data set, or its first part and the last `validation` samples held out;
+    /// `augment` applies to the first (the training samples) only.
+    static func pushHeldOut(_ c: LuaCall, _ ds: Dataset, _ validation: Int, augment: Augmentation? = nil) throws -> Int32 {
+        guard validation > 0 else { return dataset.push(c, try ds.augmented(augment)) }
         let (rest, held) = try ds.split(last: validation)
-        dataset.push(c, rest)
+        dataset.push(c, try rest.augmented(augment))
         return dataset.push(c, held) + 1
     }
 

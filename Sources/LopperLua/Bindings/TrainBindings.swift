@@ -88,18 +88,30 @@ enum TrainBindings {
             return 1
         },
         LuaFunction("evaluate") { c in
-            // evaluate(net, data [, {batch_size = 1000, loss = fn}]) → {loss, accuracy, count}
+            // evaluate(net, data [, {batch_size = 1000, loss = fn, transform = fn}]) → {loss, accuracy, count, per_class}
             try c.arity(2, 3)
             let net = try ModuleBindings.check(c, 1)
             let data = try DataBindings.dataset.check(c, 2)
-            let o = try LuaOptions(c, 3, known: ["batch_size", "loss"])
+            let o = try LuaOptions(c, 3, known: ["batch_size", "loss", "transform"])
             let r = try Trainer.evaluate(net, data: data, batchSize: try o.int("batch_size") ?? 1000,
-                                         loss: try o.get("loss") { try lossFunction(c, $0) })
-            lua_createtable(c.L, 0, 3)
+                                         loss: try o.get("loss") { try lossFunction(c, $0) },
+                                         transform: try o.get("transform") { try DataBindings.transformFunction(c, $0, "transform") })
+            lua_createtable(c.L, 0, 4)
             c.push(r.loss); lua_setfield(c.L, -2, "loss")
             c.push(r.accuracy); lua_setfield(c.L, -2, "accuracy")
             c.push(int: r.count); lua_setfield(c.L, -2, "count")
+            lua_createtable(c.L, Int32(r.perClass.count), 0)
+            for (k, a) in r.perClass.enumerated() { c.push(a); lua_rawseti(c.L, -2, lua_Integer(k + 1)) }
+            lua_setfield(c.L, -2, "per_class")
             return 1
+        },
+        LuaFunction("predict") { c in
+            // predict(net, x [, {batch_size = 1000}]) → the outputs for x [N, …], in eval mode, no grad
+            try c.arity(2, 3)
+            let net = try ModuleBindings.check(c, 1)
+            let x = try c.tensor(2, "an input tensor [N, …]")
+            let o = try LuaOptions(c, 3, known: ["batch_size"])
+            return c.push(try Trainer.predict(net, x, batchSize: try o.int("batch_size") ?? 1000))
         },
     ]
 

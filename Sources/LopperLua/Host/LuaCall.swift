@@ -125,6 +125,16 @@ public struct LuaCall {
         return out
     }
 
+    /// A Lua sequence of numbers.
+    public func numberList(_ i: Int32, _ what: String) throws -> [Double] {
+        guard lua_type(L, i) == LUA_TTABLE else { throw error("expected \(what) as a number or a table of numbers, got \(typeName(i))") }
+        return try (0..<lua_rawlen(L, i)).map { k in
+            lua_rawgeti(L, i, lua_Integer(k + 1))
+            defer { lp_pop(L, 1) }
+            return try number(-1, "\(what)[\(k + 1)]")
+        }
+    }
+
     /// A Lua sequence of tensors.
     public func tensorList(_ i: Int32, _ what: String = "tensors") throws -> [Tensor] {
         guard lua_type(L, i) == LUA_TTABLE else { throw error("expected \(what) as a table of tensors, got \(typeName(i))") }

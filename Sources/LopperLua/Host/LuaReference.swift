@@ -40,10 +40,10 @@ final class LuaReference {
 
     /// Calls the referenced function with `push` pushing its arguments; returns with its one
     /// result on the stack (the caller pops it), or throws the Lua error as it stands.
-    func call(_ nargs: Int32, _ pushArgs: () -> Void) throws {
+    func call(_ nargs: Int32, results: Int32 = 1, _ pushArgs: () -> Void) throws {
         push()
         pushArgs()
-        if lp_pcall(L, nargs, 1, 0) != LUA_OK { throw LuaReference.error(L) }
+        if lp_pcall(L, nargs, results, 0) != LUA_OK { throw LuaReference.error(L) }
     }
 
     /// Pops an error message left by a failed protected call and returns it as an error

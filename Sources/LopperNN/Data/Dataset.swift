@@ -31,6 +31,8 @@ public final class Dataset {
     public let sampleShape: [Int]
     /// The number of classes; 0 when the targets are values.
     public let classes: Int
+    /// What each batch goes through as it is drawn (training sets: crops, flips).
+    public let augmentation: Augmentation?
 
     public var count: Int { samples.count }
     var sampleSize: Int { sampleShape.reduce(1, *) }
@@ -82,7 +84,8 @@ public final class Dataset {
     /// The most classes a data set may have: per-class counts are kept in arrays that size.
     public static let maxClasses = 1 << 24
 
-    init(name: String, inputs: Inputs, targets: Targets, samples: [Int], sampleShape: [Int], classes: Int) throws {
+    init(name: String, inputs: Inputs, targets: Targets, samples: [Int], sampleShape: [Int], classes: Int,
+         augmentation: Augmentation? = nil) throws {
         guard classes >= 0, classes <= Dataset.maxClasses else {
             throw TensorError("dataset \(name): \(classes) classes; expected 1 to \(Dataset.maxClasses)")
         }
@@ -92,6 +95,14 @@ public final class Dataset {
         self.samples = samples
         self.sampleShape = sampleShape
         self.classes = classes
+        try augmentation?.check(sampleShape)
+        self.augmentation = augmentation
+    }
+
+    /// The same samples, sharing the storage, with `augmentation` applied to every batch.
+    public func augmented(_ augmentation: Augmentation?) throws -> Dataset {
+        try Dataset(name: name + (augmentation == nil ? "" : "-augmented"), inputs: inputs, targets: targets, samples: samples,
+                    sampleShape: sampleShape, classes: classes, augmentation: augmentation)
     }
 
     /// The samples at `positions` (of this data set) as a data set sharing the storage.
@@ -100,7 +111,7 @@ public final class Dataset {
             throw TensorError("subset: index \(bad + 1) is outside 1..\(count)")
         }
         return try Dataset(name: name + suffix, inputs: inputs, targets: targets, samples: positions.map { samples[$0] },
-                           sampleShape: sampleShape, classes: classes)
+                           sampleShape: sampleShape, classes: classes, augmentation: augmentation)
     }
 
     /// The first count−n samples and the last n (Frankle & Carbin hold out the last 5,000
@@ -149,6 +160,21 @@ public final class Dataset {
     /// Samples `which` (positions in this data set) as x [B, …sampleShape] or [B, features]
     /// when flattened, and y [B] holding classes 1-based (or [B, …] values).
     public func batch(_ which: ArraySlice<Int>, flatten: Bool) throws -> (x: Tensor, y: Tensor) {
+        guard let augmentation else { return try rawBatch(which, flatten: flatten) }
+        var (x, y) = try rawBatch(which, flatten: false)
+        try augmentation.apply(x, fill: blackPixel)
+        if let f = augmentation.transform { (x, y) = try f(x, y) }
+        return (flatten ? try x.reshape([x.shape[0], x.count / max(1, x.shape[0])]) : x, y)
+    }
+
+    /// The value a black (zero) pixel has once normalised, per channel: what crops pad with.
+    var blackPixel: [Float] {
+        if case let .bytes(_, mean, std) = inputs { return zip(mean, std).map { -$0 / $1 } }
+        return [0]
+    }
+
+    /// The samples as stored (normalised bytes, or the float rows), before any augmentation.
+    func rawBatch(_ which: ArraySlice<Int>, flatten: Bool) throws -> (x: Tensor, y: Tensor) {
         let size = sampleSize, b = which.count
         let x = try Tensor(shape: flatten ? [b, size] : [b] + sampleShape)
         switch inputs {

@@ -77,6 +77,15 @@ open class Module {
         for (_, m) in namedModules() { m.training = on }
     }
 
+    /// Runs `body` with the whole tree in eval mode, then gives every module back the mode
+    /// it had (a tree may mix them).
+    public func evaluating<T>(_ body: () throws -> T) rethrows -> T {
+        let modes = namedModules().map { ($0.1, $0.1.training) }
+        defer { for (m, on) in modes { m.training = on } }
+        train(false)
+        return try body()
+    }
+
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
 

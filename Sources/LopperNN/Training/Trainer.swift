@@ -98,26 +98,66 @@ public enum Trainer {
         return result
     }
 
-    /// Mean loss and accuracy of `net` over `data` in evaluation mode, without recording;
-    /// the module's training flag is restored afterwards.
-    public static func evaluate(_ net: Module, data: Dataset, batchSize: Int = 1000, loss: Loss? = nil) throws -> (loss: Double, accuracy: Double, count: Int) {
+    /// The outputs of `net` for the rows of x, `batchSize` at a time, in evaluation mode and
+    /// without recording; the module's training flags are restored afterwards.
+    public static func predict(_ net: Module, _ x: Tensor, batchSize: Int = 1000) throws -> Tensor {
+        guard batchSize >= 1 else { throw TensorError("predict: batch size must be at least 1, got \(batchSize)") }
+        guard x.rank >= 1, x.shape[0] >= 1 else { throw TensorError("predict: expected inputs [N, …] with N ≥ 1, got \(describeShape(x.shape))") }
+        return try net.evaluating { try Autograd.noGrad {
+            var parts: [Tensor] = []
+            var start = 0
+            while start < x.shape[0] {
+                let n = min(batchSize, x.shape[0] - start)
+                parts.append(try net.forward(try x.narrow(0, start, n)))
+                start += n
+            }
+            return parts.count == 1 ? parts[0] : try Tensor.cat(parts, dim: 0)
+        } }
+    }
+
+    /// The mean loss, the accuracy and the accuracy of each class (nan where a class has no
+    /// sample; accuracies are nan for value targets).
+    public struct Evaluation {
+        public var loss: Double, accuracy: Double, count: Int
+        public var perClass: [Double]
+    }
+
+    /// `net` over `data` in evaluation mode, without recording, each batch through
+    /// `transform` first (input corruptions); the module's training flag is restored afterwards.
+    public static func evaluate(_ net: Module, data: Dataset, batchSize: Int = 1000, loss: Loss? = nil,
+                                transform: ((Tensor, Tensor) throws -> (Tensor, Tensor))? = nil) throws -> Evaluation {
         guard batchSize >= 1 else { throw TensorError("evaluate: batch size must be at least 1, got \(batchSize)") }
-        let modes = net.namedModules().map { ($0.1, $0.1.training) }
-        defer { for (m, t) in modes { m.training = t } }
-        net.train(false)
         let lossFn = loss ?? { try $0.crossEntropy($1) }
-        return try Autograd.noGrad {
+        return try net.evaluating { try Autograd.noGrad {
             let batches = try BatchIterator(data, batchSize: batchSize, shuffle: false, seed: 0, flatten: false, dropLast: false)
-            var total = 0.0, hits = 0.0, n = 0
-            while let (x, y) = try batches.next() {
+            var total = 0.0, n = 0
+            var hits = [Int](repeating: 0, count: data.classes), seen = [Int](repeating: 0, count: data.classes)
+            while var (x, y) = try batches.next() {
+                if let transform { (x, y) = try transform(x, y) }
                 let out = try net.forward(x)
                 let b = x.shape[0]
                 total += Double(try lossFn(out, y).item()) * Double(b)
-                // Value targets (regression) have no accuracy.
-                if data.classes > 0 { hits += try out.accuracy(y) * Double(b) }
                 n += b
+                // Value targets (regression) have no accuracy.
+                guard data.classes > 0 else { continue }
+                let logits = try out.contiguous()
+                guard logits.rank == 2, logits.shape[0] == b, y.count == b else {
+                    throw TensorError("evaluate: the output of shape \(describeShape(out.shape)) is not [\(b), classes] for \(b) targets")
+                }
+                let width = logits.shape[1]
+                for r in 0..<b {
+                    let row = logits.data + r * width
+                    var best = 0
+                    for k in 1..<max(1, width) where row[k] > row[best] { best = k }
+                    let target = Int(y.data[r]) - 1
+                    guard target >= 0, target < data.classes else { continue }
+                    seen[target] += 1
+                    if best == target { hits[target] += 1 }
+                }
             }
-            return n == 0 ? (.nan, .nan, 0) : (total / Double(n), data.classes > 0 ? hits / Double(n) : .nan, n)
-        }
+            let accuracy = data.classes > 0 && n > 0 ? Double(hits.reduce(0, +)) / Double(n) : .nan
+            let perClass = zip(hits, seen).map { $1 > 0 ? Double($0) / Double($1) : .nan }
+            return Evaluation(loss: n == 0 ? .nan : total / Double(n), accuracy: accuracy, count: n, perClass: perClass)
+        } }
     }
 }

@@ -39,12 +39,7 @@ enum Scratch {
     static func evaluate<T>(_ net: Module, _ body: () throws -> T) rethrows -> T {
         let state = net.stateDict()
         let saved = try state.map { try $0.1.clone().detach() }
-        let modes = net.namedModules().map { $0.1.training }
-        defer {
-            Autograd.noGrad { for ((_, t), s) in zip(state, saved) { try? t.copy_(s) } }
-            for ((_, m), on) in zip(net.namedModules(), modes) { m.training = on }
-        }
-        net.train(false)
-        return try body()
+        defer { Autograd.noGrad { for ((_, t), s) in zip(state, saved) { try? t.copy_(s) } } }
+        return try net.evaluating(body)
     }
 }

@@ -32,10 +32,7 @@ public struct PruneStatistics {
     public init(_ net: Module, targets: [PrunableTensor]) throws {
         let convs = targets.compactMap { $0.layer as? Conv2d }
         if convs.contains(where: { $0.lastOutputSize == nil }), let shape = net.inputShape {
-            let modes = net.namedModules().map { $0.1.training }
-            net.train(false)
-            _ = try Autograd.noGrad { try net.forward(Tensor(filled: 0, shape: [1] + shape)) }
-            for ((_, m), on) in zip(net.namedModules(), modes) { m.training = on }
+            _ = try net.evaluating { try Autograd.noGrad { try net.forward(Tensor(filled: 0, shape: [1] + shape)) } }
         }
         layers = try targets.map { t in
             let nz = try PruneStatistics.nonzeros(t.tensor)
