@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "LopperLua", dependencies: ["LopperCore", "LopperNN", "LopperPrune", "LopperReport", "LuaShim", "CLua"],
                 resources: [.copy("Lua"), .copy("Docs")], swiftSettings: fastMath),
         .executableTarget(name: "lopper", dependencies: [
-            "LopperLua", "LopperReport", "CReadline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LopperLua", "LopperCore", "LopperReport", "CReadline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),

@@ -29,7 +29,8 @@ func row(_ cells: [String], _ widths: [Int]) -> String {
     zip(cells, widths).map { c, w in c.padding(toLength: w, withPad: " ", startingAt: 0) }.joined(separator: "  ")
 }
 
-print("Lopper \(LopperModule.version) benchmarks — release build, \(Parallel.workers) worker threads")
+BLASKernels.useBest()
+print("Lopper \(LopperModule.version) benchmarks — release build, \(Parallel.workers) worker threads, OpenBLAS kernels \(BLASKernels.current)")
 print()
 // `--contention`: only the busy-machine figures (the last section).
 let onlyContention = CommandLine.arguments.contains("--contention")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LopperCore
 import LopperLua
 
 @main
@@ -13,6 +14,7 @@ struct Lopper: ParsableCommand {
 
     /// `lopper help lp.train` documents a part of lp; `lopper help run` is the usage of `run`.
     static func main() {
+        BLASKernels.useBest()
         let args = Array(CommandLine.arguments.dropFirst())
         let names = configuration.subcommands.map { $0._commandName } + ["help"]
         if HelpTopic.wanted(args, subcommands: names) { Foundation.exit(HelpTopic.run(Array(args.dropFirst()))) }

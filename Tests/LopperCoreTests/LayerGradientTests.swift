@@ -48,8 +48,8 @@ extension GradientCheckTests {
     /// samples split over workers) against the composed unfold + matmul form, whose
     /// gradients are the recorded backward used under `createGraph`.
     func testConvolutionPathsAgree() throws {
-        let saved = (Parallel.workers, ConvPlan.directMinimumOutput)
-        defer { (Parallel.workers, ConvPlan.directMinimumOutput) = saved }
+        let saved = (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct)
+        defer { (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct) = saved }
         let cases: [(x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int))] = [
             ([5, 1, 9, 9], [6, 1, 5, 5], (1, 1), (2, 2)),      // LeNet-5's first layer
             ([4, 6, 7, 8], [16, 6, 5, 5], (1, 1), (0, 0)),
@@ -57,10 +57,11 @@ extension GradientCheckTests {
             ([2, 2, 5, 5], [3, 2, 1, 1], (1, 1), (0, 0)),
             ([3, 4, 7, 7], [5, 4, 3, 3], (2, 2), (1, 1)),      // strided: the column path
         ]
-        for (workers, minimum) in [(1, 0), (3, 0), (1, Int.max), (3, Int.max)] {
-            (Parallel.workers, ConvPlan.directMinimumOutput) = (workers, minimum)
+        // The column path by groups of samples (a whole chunk, or remainders) and one at a time.
+        for (workers, minimum, columns) in [(1, 0, 512), (3, 0, 512), (1, Int.max, 512), (3, Int.max, 512), (3, Int.max, 1)] {
+            (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct) = (workers, minimum, columns)
             for (xs, ws, stride, padding) in cases {
-                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct" : "columns")"
+                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct" : "columns by \(columns)")"
                 let x = r(xs), w = r(ws), b = r([ws[0]])
                 for t in [x, w, b] { t.requiresGrad = true }
                 let y = try x.conv2d(w, bias: b, stride: stride, padding: padding)
@@ -110,5 +111,14 @@ extension GradientCheckTests {
         XCTAssertThrowsError(try r([3, 4]).linear(r([2, 5]))) { e in
             XCTAssertTrue("\(e)".contains("linear: input [3,4] does not match weight [2,5]"), "\(e)")
         }
+    }
+
+    func testBLASKernelUpgradeOnlyWhenBetterAndNotSetByTheUser() {
+        XCTAssertEqual(BLASKernels.upgrade(current: "Prescott", best: "SkylakeX", userSetting: nil), "SkylakeX")
+        XCTAssertEqual(BLASKernels.upgrade(current: "Haswell", best: "SkylakeX", userSetting: nil), "SkylakeX")
+        XCTAssertNil(BLASKernels.upgrade(current: "Cooperlake", best: "SkylakeX", userSetting: nil))
+        XCTAssertNil(BLASKernels.upgrade(current: "Zen", best: "Haswell", userSetting: nil))
+        XCTAssertNil(BLASKernels.upgrade(current: "Prescott", best: "SkylakeX", userSetting: "Prescott"))
+        XCTAssertNil(BLASKernels.upgrade(current: "Prescott", best: nil, userSetting: nil))
     }
 }

@@ -1,8 +1,10 @@
-/// How one sample of a 2-d convolution runs, forward and backward. Stride-1 windows with
-/// outputs of 10x10 or more use the direct kernels over "wide" padded planes
-/// (`lk_conv_wide`): no column matrix, and the input gradient is the same kernel over the
-/// zero-padded output gradient with the weights flipped. Other windows use im2col + one
-/// sgemm per sample.
+/// How a group of samples of a 2-d convolution runs, forward and backward. Stride-1 windows
+/// with outputs of 10x10 or more over few input channels use the direct kernels over
+/// "wide" padded planes (`lk_conv_wide`), one sample at a time: no column matrix, and the
+/// input gradient is the same kernel over the zero-padded output gradient with the weights
+/// flipped. Other windows use im2col + sgemm over a group of samples at once, so that a
+/// product has at least `columnsPerProduct` columns even on 8x8…2x2 maps (one sample's
+/// 2x2 map made a 4-column product that ran at a third of the speed).
 
 import CBLAS
 import LopperKernels
@@ -10,23 +12,36 @@ import LopperKernels
 struct ConvPlan {
     /// The smallest output plane (OH·OW) that takes the direct path (tests move it).
     nonisolated(unsafe) static var directMinimumOutput = 100
+    /// The most rows (C·kh·kw) that take the direct path: above it sgemm is faster.
+    nonisolated(unsafe) static var directMaximumRows = 300
+    /// How many columns (samples × OH·OW) one product of the column path aims for.
+    nonisolated(unsafe) static var columnsPerProduct = 512
 
     let c, h, w, o, kh, kw, oh, ow: Int
     let padding: (h: Int, w: Int)
-    /// The window over one sample, for im2col/col2im.
-    let one: lk_window
+    let window: Window2d
     let direct: Bool
+    /// Samples per product on the column path (1 on the direct path).
+    let group: Int
 
     init(input: [Int], weight: [Int], window: Window2d, output: (Int, Int)) {
         (c, h, w) = (input[1], input[2], input[3])
         (o, kh, kw) = (weight[0], weight[2], weight[3])
         (oh, ow) = output
         padding = window.padding
-        one = window.geometry([1, c, h, w], oh, ow)
-        // Measured on 2 cores: the direct kernels win by 1.2-6x down to 10x10 outputs
-        // (LeNet-5, VGG at 32x32), while at 8x8 with 256 channels sgemm is faster.
+        self.window = window
+        // Measured on 2 cores with AVX-512 sgemm: the direct kernels win down to 10x10
+        // outputs over few input channels (LeNet-5, ResNet-20's first stages); with 64
+        // input channels and more, or at 8x8, sgemm is faster.
         direct = window.stride == (1, 1) && oh * ow >= ConvPlan.directMinimumOutput
+            && c * kh * kw <= ConvPlan.directMaximumRows
+        let n = input[0], l = Swift.max(1, oh * ow)
+        let perWorker = (n + Parallel.workers - 1) / Parallel.workers
+        group = direct ? 1 : Swift.max(1, Swift.min(perWorker, (ConvPlan.columnsPerProduct + l - 1) / l))
     }
+
+    /// The number of groups `n` samples make.
+    func groups(_ n: Int) -> Int { (n + group - 1) / group }
 
     var inputPlane: Int { c * h * w }
     var outputPlane: Int { o * oh * ow }
@@ -63,7 +78,7 @@ struct ConvPlan {
     }
 
     func scratch(backward: Bool) -> Scratch {
-        if !direct { return Scratch([rows * oh * ow, 0, 0, 0]) }
+        if !direct { return Scratch([rows * group * oh * ow, group > 1 ? o * group * oh * ow : 0, 0, 0]) }
         let padded = c * hp * wp + kw + 16
         return backward ? Scratch([padded, o * positions, o * gradPlane + kw + 16, c * gradPositions])
                         : Scratch([padded, o * positions, 0, 0])
@@ -78,25 +93,40 @@ struct ConvPlan {
         }
     }
 
-    /// y [O, OH, OW] = w ⋆ x (+ bias) for one sample.
-    func forward(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    /// y [count, O, OH, OW] = w ⋆ x (+ bias) for `count` consecutive samples (at most `group`).
+    func forward(_ x: UnsafePointer<Float>, count: Int, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                  into y: UnsafeMutablePointer<Float>, _ s: Scratch) {
         let l = oh * ow
         if direct {
-            pad(x, into: s.input)
-            lk_conv_wide(s.input, c, hp * wp, wp, weight, o, kh, kw, s.wide, positions)
-            for k in 0..<o {
-                let v = bias?[k] ?? 0
-                for r in 0..<oh {
-                    let src = s.wide + k * positions + r * wp, dst = y + k * l + r * ow
-                    for i in 0..<ow { dst[i] = src[i] + v }
+            for i in 0..<count {
+                pad(x + i * inputPlane, into: s.input)
+                lk_conv_wide(s.input, c, hp * wp, wp, weight, o, kh, kw, s.wide, positions)
+                let yi = y + i * outputPlane
+                for k in 0..<o {
+                    let v = bias?[k] ?? 0
+                    for r in 0..<oh {
+                        let src = s.wide + k * positions + r * wp, dst = yi + k * l + r * ow
+                        for j in 0..<ow { dst[j] = src[j] + v }
+                    }
                 }
             }
-        } else {
-            lk_im2col(x, s.input, one)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(rows), 1,
-                        weight, Int32(rows), s.input, Int32(l), 0, y, Int32(l))
-            if let bias { for k in 0..<o { let v = bias[k], r = y + k * l; for i in 0..<l { r[i] += v } } }
+            return
+        }
+        let cols = count * l
+        lk_im2col(x, s.input, window.geometry([count, c, h, w], oh, ow))
+        // One sample's product lands in place; a group's is [O, count·l], spread out below.
+        let product = count == 1 ? y : s.wide
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(cols), Int32(rows), 1,
+                    weight, Int32(rows), s.input, Int32(cols), 0, product, Int32(cols))
+        if count == 1 {
+            if let bias { for k in 0..<o { let v = bias[k], r = y + k * l; for j in 0..<l { r[j] += v } } }
+            return
+        }
+        for i in 0..<count {
+            for k in 0..<o {
+                let v = bias?[k] ?? 0, src = product + k * cols + i * l, dst = y + (i * o + k) * l
+                for j in 0..<l { dst[j] = src[j] + v }
+            }
         }
     }
 
@@ -111,25 +141,42 @@ struct ConvPlan {
         return f
     }
 
-    /// Adds this sample's weight gradient into `gw` and writes its input gradient into
-    /// `gx` (either may be nil).
-    func backward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+    /// Adds the weight gradient of `count` consecutive samples (at most `group`) into `gw`
+    /// and writes their input gradients into `gx` (either may be nil).
+    func backward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, count: Int, _ weight: UnsafePointer<Float>,
                   flipped: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>?, gx: UnsafeMutablePointer<Float>?, _ s: Scratch) {
         let l = oh * ow
-        if !direct {
-            if let gw {
-                lk_im2col(x, s.input, one)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(l), 1,
-                            g, Int32(l), s.input, Int32(l), 1, gw, Int32(rows))
-            }
-            if let gx {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(l), Int32(o), 1,
-                            weight, Int32(rows), g, Int32(l), 0, s.input, Int32(l))
-                gx.initialize(repeating: 0, count: inputPlane)
-                lk_col2im(s.input, gx, one)
+        if direct {
+            for i in 0..<count {
+                backwardDirect(x + i * inputPlane, g + i * outputPlane, flipped: flipped, gw: gw,
+                               gx: gx.map { $0 + i * inputPlane }, s)
             }
             return
         }
+        let cols = count * l, geometry = window.geometry([count, c, h, w], oh, ow)
+        // The output gradient as [O, count·l] (already so for one sample).
+        var product = g
+        if count > 1 {
+            for i in 0..<count { for k in 0..<o { (s.wide + k * cols + i * l).update(from: g + (i * o + k) * l, count: l) } }
+            product = UnsafePointer(s.wide)
+        }
+        if let gw {
+            lk_im2col(x, s.input, geometry)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(cols), 1,
+                        product, Int32(cols), s.input, Int32(cols), 1, gw, Int32(rows))
+        }
+        if let gx {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(cols), Int32(o), 1,
+                        weight, Int32(rows), product, Int32(cols), 0, s.input, Int32(cols))
+            gx.initialize(repeating: 0, count: count * inputPlane)
+            lk_col2im(s.input, gx, geometry)
+        }
+    }
+
+    /// One sample's gradients on the direct path.
+    private func backwardDirect(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, flipped: UnsafePointer<Float>,
+                                gw: UnsafeMutablePointer<Float>?, gx: UnsafeMutablePointer<Float>?, _ s: Scratch) {
+        let l = oh * ow
         if let gw {
             for k in 0..<o { for r in 0..<oh { (s.wide + k * positions + r * wp).update(from: g + k * l + r * ow, count: ow) } }
             pad(x, into: s.input)

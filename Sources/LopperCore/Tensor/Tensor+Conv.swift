@@ -1,6 +1,6 @@
-/// 2-d convolution, one sample at a time so each sample's planes stay in cache and its
-/// output lands straight in NCHW order; the samples are split over the workers
-/// (`Parallel`), and `ConvPlan` runs each one (direct kernels, or im2col + GEMM).
+/// 2-d convolution by groups of samples (one sample on the direct path, so its planes stay
+/// in cache); the groups are split over the workers (`Parallel`), and `ConvPlan` runs each
+/// one (direct kernels, or im2col + GEMM) with its output in NCHW order.
 /// `unfold` (im2col) and `fold` (col2im) are each other's adjoint, so each records the
 /// other as its backward; a convolution's backward under `createGraph` is written with
 /// them, so convolutions differentiate twice (GraSP's Hessian-gradient products run
@@ -97,10 +97,12 @@ extension Tensor {
         let x = try contiguous(), w = try weight.contiguous(), b = try bias?.contiguous()
         let plan = ConvPlan(input: shape, weight: weight.shape, window: win, output: (oh, ow))
         let out = try Tensor(uninitializedShape: [shape[0], o, oh, ow])
-        Parallel.forEachChunk(shape[0]) { _, samples in
+        let n = shape[0]
+        Parallel.forEachChunk(plan.groups(n)) { _, groups in
             let scratch = plan.scratch(backward: false)
-            for s in samples {
-                plan.forward(x.data + s * plan.inputPlane, w.data, b?.data, into: out.data + s * plan.outputPlane, scratch)
+            for group in groups {
+                let s = group * plan.group, count = Swift.min(plan.group, n - s)
+                plan.forward(x.data + s * plan.inputPlane, count: count, w.data, b?.data, into: out.data + s * plan.outputPlane, scratch)
             }
         }
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
@@ -110,25 +112,31 @@ extension Tensor {
         }
     }
 
-    /// The gradients of `conv2d` for input, weight and bias, per sample like the forward
-    /// pass; each chunk of samples sums its own weight and bias gradients, added up in
-    /// chunk order at the end.
+    /// The gradients of `conv2d` for input, weight and bias, by groups like the forward
+    /// pass; each chunk of groups sums its own weight and bias gradients, added up in chunk
+    /// order at the end.
     private func conv2dGradients(_ g: Tensor, _ w: Tensor, wantW: Bool, bias: Tensor?, _ plan: ConvPlan) throws -> [Tensor?] {
         let x = try contiguous(), n = shape[0], o = plan.o, l = plan.oh * plan.ow
         let wantB = bias?.requiresGrad ?? false
         let gx = requiresGrad ? try Tensor(uninitializedShape: shape) : nil
-        let chunks = Parallel.chunkCount(n)
+        let chunks = Parallel.chunkCount(plan.groups(n))
         let gw = try Tensor(shape: [chunks, w.count]), gb = try Tensor(shape: [chunks, o])
         let flipped = gx == nil ? [] : plan.flipped(w.data)
         flipped.withUnsafeBufferPointer { flippedWeights in
-            Parallel.forEachChunk(n) { chunk, samples in
+            Parallel.forEachChunk(plan.groups(n)) { chunk, groups in
                 let scratch = plan.scratch(backward: true)
                 let gwChunk = gw.data + chunk * w.count, gbChunk = gb.data + chunk * o
-                for s in samples {
+                for group in groups {
+                    let s = group * plan.group, count = Swift.min(plan.group, n - s)
                     let gs = g.data + s * plan.outputPlane
-                    plan.backward(x.data + s * plan.inputPlane, gs, w.data, flipped: flippedWeights.baseAddress ?? UnsafePointer(w.data),
+                    plan.backward(x.data + s * plan.inputPlane, gs, count: count, w.data,
+                                  flipped: flippedWeights.baseAddress ?? UnsafePointer(w.data),
                                   gw: wantW ? gwChunk : nil, gx: gx.map { $0.data + s * plan.inputPlane }, scratch)
-                    if wantB { for k in 0..<o { var t: Float = 0; let r = gs + k * l; for i in 0..<l { t += r[i] }; gbChunk[k] += t } }
+                    if wantB {
+                        for i in 0..<count { for k in 0..<o {
+                            var t: Float = 0; let r = gs + (i * o + k) * l; for j in 0..<l { t += r[j] }; gbChunk[k] += t
+                        } }
+                    }
                 }
             }
         }

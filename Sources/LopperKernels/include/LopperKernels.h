@@ -60,4 +60,24 @@ void lk_pool_run(long count, lk_task task, void *context);
 // The CPUs this process may use (affinity mask and cgroup CPU quota), at least 1.
 long lk_available_cpus(void);
 
+// The vector level of this x86-64 processor (CPU.c): 2 = AVX-512 (F, BW, VL, DQ, CD),
+// 1 = AVX2 with FMA, 0 = older, or not x86-64.
+int lk_cpu_level(void);
+
+// Per-channel loops over [n, c, l] (Norm.c), each over channels c0..c1−1.
+// mean[ch], var[ch] = the mean and biased variance of channel ch.
+void lk_channel_stats(const float *restrict x, long n, long c, long l, long c0, long c1,
+                      float *restrict mean, float *restrict var);
+// y = x · scale[ch] + shift[ch] (shift may be NULL).
+void lk_channel_affine(const float *restrict x, long n, long c, long l, long c0, long c1,
+                       const float *restrict scale, const float *restrict shift, float *restrict y);
+// sum_g[ch] = Σ g, sum_gx[ch] = Σ g · (x − mean[ch]) (mean may be NULL: 0).
+void lk_channel_grad_sums(const float *restrict x, const float *restrict g, long n, long c, long l,
+                          long c0, long c1, const float *restrict mean,
+                          float *restrict sum_g, float *restrict sum_gx);
+// out = a[ch] · g + b[ch] · x + d[ch].
+void lk_channel_combine(const float *restrict x, const float *restrict g, long n, long c, long l,
+                        long c0, long c1, const float *restrict a, const float *restrict b,
+                        const float *restrict d, float *restrict out);
+
 #endif

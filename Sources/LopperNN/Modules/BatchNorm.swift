@@ -3,8 +3,9 @@ import LopperCore
 /// Batch normalisation over the channel dimension (dim 2 of [N, C] / [N, C, L] for
 /// BatchNorm1d, of [N, C, H, W] for BatchNorm2d). Training normalises with the batch's
 /// mean and biased variance and updates running statistics (running_var takes the
-/// unbiased variance, as PyTorch does); evaluation uses the running statistics. Built from
-/// recorded tensor ops, so it differentiates twice.
+/// unbiased variance, as PyTorch does); evaluation uses the running statistics. The
+/// arithmetic is `Tensor.batchNorm` and `channelAffine` (native single passes), which
+/// differentiate twice.
 public final class BatchNorm: Module {
     public let weight: Tensor, bias: Tensor
     public let runningMean: Tensor, runningVar: Tensor, batchesTracked: Tensor
@@ -38,33 +39,20 @@ public final class BatchNorm: Module {
             let want = ranks == [4] ? "[N,\(channels),H,W]" : "[N,\(channels)] or [N,\(channels),L]"
             throw TensorError("\(kind): expected an input of shape \(want), got \(describeShape(x.shape))")
         }
-        var statShape = [Int](repeating: 1, count: x.rank)
-        statShape[1] = channels
-        let reduced = (0..<x.rank).filter { $0 != 1 }
-        func meanOver(_ t: Tensor) throws -> Tensor {
-            var m = t
-            for d in reduced { m = try m.mean(dim: d, keepdim: true) }
-            return m
-        }
-        let normalized: Tensor
         if training {
             let n = x.count / channels
             guard n > 1 else { throw TensorError("\(kind): training needs more than one value per channel, got input \(describeShape(x.shape))") }
-            let mean = try meanOver(x)
-            let centered = try x.sub(mean)
-            let variance = try meanOver(centered.mul(centered))
-            normalized = try centered.div(variance.add(eps).sqrt())
+            let (y, mean, variance) = try x.batchNorm(weight: weight, bias: bias, eps: eps)
             try Autograd.noGrad {
                 let m = momentum
-                try runningMean.copy_(runningMean.mul(1 - m).add(mean.detach().reshape([channels]).mul(m)))
-                let unbiased = try variance.detach().reshape([channels]).mul(Float(n) / Float(n - 1))
-                try runningVar.copy_(runningVar.mul(1 - m).add(unbiased.mul(m)))
+                try runningMean.copy_(runningMean.mul(1 - m).add(mean.mul(m)))
+                try runningVar.copy_(runningVar.mul(1 - m).add(variance.mul(Float(n) / Float(n - 1) * m)))
                 batchesTracked.add_(1)
             }
-        } else {
-            let scale = try runningVar.add(eps).sqrt().reshape(statShape)
-            normalized = try x.sub(runningMean.reshape(statShape)).div(scale)
+            return y
         }
-        return try normalized.mul(weight.reshape(statShape)).add(bias.reshape(statShape))
+        // Evaluation: one affine map per channel, from the running statistics.
+        let scale = try weight.div(runningVar.add(eps).sqrt())
+        return try x.channelAffine(scale: scale, shift: bias.sub(runningMean.mul(scale)))
     }
 }
