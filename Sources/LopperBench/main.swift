@@ -32,9 +32,53 @@ func row(_ cells: [String], _ widths: [Int]) -> String {
 BLASKernels.useBest()
 print("Lopper \(LopperModule.version) benchmarks — release build, \(Parallel.workers) worker threads, OpenBLAS kernels \(BLASKernels.current)")
 print()
-// `--contention`: only the busy-machine figures (the last section).
+// `--contention`: only the busy-machine figures (the last section); `--cifar`: only the
+// CIFAR-shape figures.
 let onlyContention = CommandLine.arguments.contains("--contention")
+let onlyCIFAR = CommandLine.arguments.contains("--cifar")
+
+// MARK: CIFAR shapes
+/// Training samples/s (the better of two runs of 8 steps, batch 128, SGD with momentum)
+/// and inference latency at batch 64 and 1 (the fastest of 5) on random 3x32x32 inputs.
+func cifarFigures(_ model: String) throws -> (train: Double, batch64: Double, batch1: Double) {
+    RandomGenerator.shared.reseed(1)
+    var o = Zoo.Options()
+    (o.channels, o.size) = (3, 32)
+    let net = try Zoo.build(model, o)
+    let x = try Tensor.randn([512, 3, 32, 32], generator: RandomGenerator(seed: 2))
+    let data = try Dataset(name: "random", x: x, labels: (0..<512).map { Int32($0 % 10) }, classes: 10)
+    let opt = try SGD(net.namedParameters(), lr: 0.01, momentum: 0.9, weightDecay: 1e-4)
+    _ = try Trainer.train(net, data: data, optimizer: opt, batchSize: 128, epochs: nil, iterations: 2)
+    let best = try (0..<2).map { _ in try Trainer.train(net, data: data, optimizer: opt, batchSize: 128, epochs: nil, iterations: 8) }
+        .min { $0.seconds < $1.seconds }!
+    func latency(_ batch: Int) throws -> Double {
+        let xb = try x.narrow(0, 0, batch).contiguous()
+        return try net.evaluating {
+            try Autograd.noGrad {
+                _ = try net.forward(xb)
+                return try (0..<5).map { _ in
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try net.forward(xb)
+                    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                }.min()!
+            }
+        }
+    }
+    return (Double(best.samples) / best.seconds, try latency(64), try latency(1))
+}
+
 if !onlyContention {
+print("CIFAR shapes, random 3x32x32 inputs: training batch 128, SGD momentum 0.9, weight decay 1e-4;")
+print("inference in evaluation mode. PyTorch CPU figures, measured side by side: README (Speed).")
+let cifarWidths = [12, 18, 18, 16]
+print(row(["model", "train samples/s", "inference b64 ms", "inference b1 ms"], cifarWidths))
+for model in ["resnet20", "resnet56", "vgg11", "vgg16", "conv6"] {
+    let f = try cifarFigures(model)
+    print(row([model, String(format: "%.0f", f.train), String(format: "%.1f", f.batch64 * 1e3), String(format: "%.2f", f.batch1 * 1e3)], cifarWidths))
+}
+print()
+}
+if !onlyContention && !onlyCIFAR {
 
 // MARK: matmul against raw sgemm
 print("matmul (Tensor.matmul, allocating its result, split over the workers) vs raw cblas_sgemm on")
@@ -170,6 +214,7 @@ func withCompetitors<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
     return try body()
 }
 
+if !onlyCIFAR {
 let cores = Parallel.workers
 print("Training with \(cores) competing CPU-bound processes (one per core) against the same without; samples/s,")
 print("the better of two runs of a fixed number of steps. PyTorch's 2 OpenMP threads were reported at ~159 samples/s on LeNet-5 so loaded.")
@@ -199,4 +244,5 @@ for (label, build, batch, steps) in [("LeNet-5, 60", { try Zoo.build("lenet5") }
     let (busyPool, busyOne) = try withCompetitors(cores) { (try rate(threads: cores), try rate(threads: 1)) }
     print(row([label, String(format: "%.0f", idlePool), String(format: "%.0f", idleOne), String(format: "%.0f", busyPool),
                String(format: "%.0f", busyOne), String(format: "%.2f×", busyPool / idlePool)], contentionWidths))
+}
 }

@@ -43,6 +43,10 @@ struct ConvPlan {
     /// The number of groups `n` samples make.
     func groups(_ n: Int) -> Int { (n + group - 1) / group }
 
+    /// Whether the forward product is split over the workers by output channels: when the
+    /// samples alone cannot keep them busy (set by `conv2d`).
+    var splitRows = false
+
     var inputPlane: Int { c * h * w }
     var outputPlane: Int { o * oh * ow }
     private var rows: Int { c * kh * kw }
@@ -116,8 +120,13 @@ struct ConvPlan {
         lk_im2col(x, s.input, window.geometry([count, c, h, w], oh, ow))
         // One sample's product lands in place; a group's is [O, count·l], spread out below.
         let product = count == 1 ? y : s.wide
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(cols), Int32(rows), 1,
-                    weight, Int32(rows), s.input, Int32(cols), 0, product, Int32(cols))
+        // Fewer groups than workers (batch 1): the product's rows are split over them.
+        let parts = splitRows ? Parallel.chunkCount(o) : 1
+        Parallel.forEachChunk(parts == 1 ? 1 : o) { _, r in
+            let r = parts == 1 ? 0..<o : r
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(r.count), Int32(cols), Int32(rows), 1,
+                        weight + r.lowerBound * rows, Int32(rows), s.input, Int32(cols), 0, product + r.lowerBound * cols, Int32(cols))
+        }
         if count == 1 {
             if let bias { for k in 0..<o { let v = bias[k], r = y + k * l; for j in 0..<l { r[j] += v } } }
             return

@@ -107,7 +107,13 @@ extension Tensor {
         return out.recorded("exp", [self]) { [x = self, y = out.detach()] g in [try g.mul(reuse(y) { try x.exp() })] }
     }
     public func log() throws -> Tensor { try map { Foundation.logf($0) }.recorded("log", [self]) { [x = self] g in [try g.div(x)] } }
-    public func relu() throws -> Tensor { try map { $0 > 0 ? $0 : 0 }.recorded("relu", [self]) { [x = self] g in [try g.mul(x.gt(0))] } }
+    /// Its backward is one pass (g where x > 0) unless it is itself recorded.
+    public func relu() throws -> Tensor {
+        try map { $0 > 0 ? $0 : 0 }.recorded("relu", [self]) { [x = self] g in
+            if Autograd.isEnabled { return [try g.mul(x.gt(0))] }
+            return [try Tensor.zip(g, x, op: "relu") { $1 > 0 ? $0 : 0 }]
+        }
+    }
     public func sigmoid() throws -> Tensor {
         let out = try map { 1 / (1 + Foundation.expf(-$0)) }
         return out.recorded("sigmoid", [self]) { [x = self, y = out.detach()] g in

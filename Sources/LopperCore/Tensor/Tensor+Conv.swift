@@ -95,10 +95,14 @@ extension Tensor {
         let win = Window2d(kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
         let (oh, ow) = try win.check(shape, op: "conv2d")
         let x = try contiguous(), w = try weight.contiguous(), b = try bias?.contiguous()
-        let plan = ConvPlan(input: shape, weight: weight.shape, window: win, output: (oh, ow))
+        var plan = ConvPlan(input: shape, weight: weight.shape, window: win, output: (oh, ow))
         let out = try Tensor(uninitializedShape: [shape[0], o, oh, ow])
         let n = shape[0]
-        Parallel.forEachChunk(plan.groups(n)) { _, groups in
+        // Too few groups for the workers (batch 1): groups one after another, each product split.
+        let serial = !plan.direct && plan.groups(n) < Parallel.workers
+        plan.splitRows = serial
+        Parallel.forEachChunk(serial ? 1 : plan.groups(n)) { _, chunk in
+            let groups = serial ? 0..<plan.groups(n) : chunk
             let scratch = plan.scratch(backward: false)
             for group in groups {
                 let s = group * plan.group, count = Swift.min(plan.group, n - s)
