@@ -113,4 +113,36 @@ final class AugmentationTests: XCTestCase {
         for k in 0..<out.count { XCTAssertEqual(out.data[k], direct.data[k], accuracy: 1e-5) }
         XCTAssertThrowsError(try Trainer.predict(net, x, batchSize: 0))
     }
+
+    func testPrefetchChangesNoBatch() throws {
+        // 37 images of 2x4x4, cropped, flipped, normalised and transformed, shuffled, in
+        // batches of 5 (the last smaller): with and without prefetch, and with other draws
+        // from the shared generator between batches (what dropout does), the same bits.
+        let x = try Tensor.rand([37, 2, 4, 4], low: 0, high: 1, generator: RandomGenerator(seed: 3))
+        var a = Augmentation()
+        (a.padding, a.flip, a.mean, a.std) = (2, true, [0.5, 0.25], [2, 4])
+        a.transform = { x, y in (try x.mul(3), y) }
+        let ds = try Dataset(name: "t", x: x, labels: (0..<37).map { Int32($0 % 3) }, classes: 3).augmented(a)
+        func pass(prefetch: Bool, interfere: Bool) throws -> [[Float]] {
+            let it = try BatchIterator(ds, batchSize: 5, shuffle: true, seed: 77, flatten: false, dropLast: false, prefetch: prefetch)
+            var out: [[Float]] = []
+            while let (x, y) = try it.next() {
+                if interfere { for _ in 0..<10 { _ = RandomGenerator.shared.next() } }
+                out.append(x.toArray() + y.toArray())
+            }
+            return out
+        }
+        let plain = try pass(prefetch: false, interfere: false)
+        XCTAssertEqual(plain.count, 8)
+        XCTAssertEqual(try pass(prefetch: true, interfere: false), plain)
+        XCTAssertEqual(try pass(prefetch: true, interfere: true), plain)
+        XCTAssertEqual(try pass(prefetch: false, interfere: true), plain)
+        // Batches differ from one another (the crops are drawn per batch, not repeated).
+        XCTAssertNotEqual(plain[0], plain[1])
+        // An iterator left half-way (a loop that breaks) waits for its pending batch when it goes.
+        do {
+            let it = try BatchIterator(ds, batchSize: 5, shuffle: true, seed: 77, flatten: false, dropLast: false)
+            _ = try it.next()
+        }
+    }
 }

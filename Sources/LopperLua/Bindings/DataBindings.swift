@@ -24,15 +24,15 @@ enum DataBindings {
         LuaFunction("size") { c in try c.arity(1, 1); return c.push(int: try dataset.check(c, 1).count) },
         LuaFunction("classes") { c in try c.arity(1, 1); return c.push(int: try dataset.check(c, 1).classes) },
         LuaFunction("batches") { c in
-            // batches(size [, {shuffle = false, seed = <from lp.manual_seed>, flatten = false, drop_last = false}])
+            // batches(size [, {shuffle = false, seed = <from lp.manual_seed>, flatten = false, drop_last = false, prefetch = true}])
             try c.arity(2, 3)
             let ds = try dataset.check(c, 1)
             let size = try c.int(2, "batch size")
-            let o = try LuaOptions(c, 3, known: ["shuffle", "seed", "flatten", "drop_last"])
+            let o = try LuaOptions(c, 3, known: ["shuffle", "seed", "flatten", "drop_last", "prefetch"])
             let shuffle = try o.bool("shuffle") ?? false, flatten = try o.bool("flatten") ?? false
-            let dropLast = try o.bool("drop_last") ?? false
+            let dropLast = try o.bool("drop_last") ?? false, prefetch = try o.bool("prefetch") ?? true
             let seed = try o.int("seed").map { UInt64(bitPattern: Int64($0)) } ?? RandomGenerator.shared.next()
-            return iterator.push(c, try BatchIterator(ds, batchSize: size, shuffle: shuffle, seed: seed, flatten: flatten, dropLast: dropLast))
+            return iterator.push(c, try BatchIterator(ds, batchSize: size, shuffle: shuffle, seed: seed, flatten: flatten, dropLast: dropLast, prefetch: prefetch))
         },
         LuaFunction("split") { c in
             // split(sizes [, {shuffle = false, seed}]) → consecutive parts of those sizes, and the rest

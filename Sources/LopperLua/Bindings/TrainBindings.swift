@@ -49,11 +49,11 @@ enum TrainBindings {
     static let functions: [LuaFunction] = [
         LuaFunction("train") { c in
             // train{net, data, optimizer, batch_size = 60, epochs | iterations, shuffle = true,
-            //       drop_last = false, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info)}
+            //       drop_last = false, prefetch = true, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info)}
             // → {iterations, epochs, samples, seconds, loss, stopped}
             try c.arity(1, 1)
             let o = try LuaOptions(c, 1, known: ["net", "data", "optimizer", "batch_size", "epochs", "iterations", "shuffle",
-                                                  "drop_last", "loss", "on_step", "on_epoch"])
+                                                  "drop_last", "prefetch", "loss", "on_step", "on_epoch"])
             guard let net = try o.get("net", { try ModuleBindings.check(c, $0, "net to be a module") }) else { throw c.error("expected option net") }
             guard let data = try o.get("data", { try DataBindings.dataset.check(c, $0) }) else { throw c.error("expected option data (a data set)") }
             guard let opt = try o.get("optimizer", { try OptimBindings.optimizer.check(c, $0) }) else { throw c.error("expected option optimizer") }
@@ -76,8 +76,9 @@ enum TrainBindings {
             }
             let batchSize = try o.int("batch_size") ?? 60
             let shuffle = try o.bool("shuffle") ?? true, dropLast = try o.bool("drop_last") ?? false
+            let prefetch = try o.bool("prefetch") ?? true
             let r = try Trainer.train(net, data: data, optimizer: opt, batchSize: batchSize, epochs: epochs, iterations: iterations,
-                                      shuffle: shuffle, dropLast: dropLast, loss: loss, onStep: stepHook, onEpoch: epochHook)
+                                      shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, loss: loss, onStep: stepHook, onEpoch: epochHook)
             lua_createtable(c.L, 0, 6)
             c.push(int: r.iterations); lua_setfield(c.L, -2, "iterations")
             c.push(int: r.epochs); lua_setfield(c.L, -2, "epochs")

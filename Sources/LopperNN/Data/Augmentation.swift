@@ -3,8 +3,9 @@ import LopperCore
 /// What a data set does to each batch as it is drawn: a random crop of a zero-padded image
 /// and a random horizontal flip (torchvision's `RandomCrop(size, padding)` and
 /// `RandomHorizontalFlip()`, the CIFAR pipeline), then a per-channel normalisation, then a
-/// function of the caller's (a Lua transform). Random draws come from the shared generator,
-/// one per sample in batch order, so `lp.manual_seed` fixes them.
+/// function of the caller's (a Lua transform). Random draws come from the generator the
+/// batch is drawn with, one per sample in batch order: `BatchIterator` seeds one a batch
+/// from its own seed, which `lp.manual_seed` fixes.
 public struct Augmentation {
     /// Pixels of padding on each side before a crop back to the original size; 0: no crop.
     public var padding = 0
@@ -43,12 +44,11 @@ public struct Augmentation {
 
     /// Applies the native steps in place to a batch x [B, C, H, W]; `fill[c]` is the value a
     /// padded pixel of channel c has (the normalised value of a black pixel).
-    func apply(_ x: Tensor, fill: [Float]) throws {
+    func apply(_ x: Tensor, fill: [Float], generator rng: RandomGenerator) throws {
         let shape = x.shape
         if padding > 0 || flip {
             let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
             var plane = [Float](repeating: 0, count: h * w)
-            let rng = RandomGenerator.shared
             for s in 0..<b {
                 let dy = padding > 0 ? rng.integer(below: 2 * padding + 1) - padding : 0
                 let dx = padding > 0 ? rng.integer(below: 2 * padding + 1) - padding : 0

@@ -159,10 +159,25 @@ public final class Dataset {
 
     /// Samples `which` (positions in this data set) as x [B, …sampleShape] or [B, features]
     /// when flattened, and y [B] holding classes 1-based (or [B, …] values).
-    public func batch(_ which: ArraySlice<Int>, flatten: Bool) throws -> (x: Tensor, y: Tensor) {
+    /// Augmented data sets draw their crops and flips from `generator`.
+    public func batch(_ which: ArraySlice<Int>, flatten: Bool, generator: RandomGenerator = .shared) throws -> (x: Tensor, y: Tensor) {
+        try finish(assembled(which, flatten: flatten, generator: generator), flatten: flatten)
+    }
+
+    /// The native part of `batch`: gathered and natively augmented, safe on another thread
+    /// (no Lua runs here).
+    func assembled(_ which: ArraySlice<Int>, flatten: Bool, generator: RandomGenerator) throws -> (x: Tensor, y: Tensor) {
         guard let augmentation else { return try rawBatch(which, flatten: flatten) }
-        var (x, y) = try rawBatch(which, flatten: false)
-        try augmentation.apply(x, fill: blackPixel)
+        let (x, y) = try rawBatch(which, flatten: false)
+        try augmentation.apply(x, fill: blackPixel, generator: generator)
+        return (x, y)
+    }
+
+    /// The rest of `batch`, on the caller's thread: the transform (a Lua function may be
+    /// one), then flattening.
+    func finish(_ batch: (x: Tensor, y: Tensor), flatten: Bool) throws -> (x: Tensor, y: Tensor) {
+        guard let augmentation else { return batch }
+        var (x, y) = batch
         if let f = augmentation.transform { (x, y) = try f(x, y) }
         return (flatten ? try x.reshape([x.shape[0], x.count / max(1, x.shape[0])]) : x, y)
     }
@@ -216,14 +231,25 @@ public final class Dataset {
 }
 
 /// Draws the batches of one pass over a data set, in order or shuffled with its own seed.
+/// With `prefetch`, the next batch is gathered and natively augmented on a background
+/// thread while the caller works on the current one. Batch k's crops and flips come from a
+/// generator seeded by (seed, k), so batches are the same with and without prefetch, and
+/// whatever else draws random numbers meanwhile (dropout) does not move them.
 public final class BatchIterator {
     public let dataset: Dataset
     public let batchSize: Int
     let order: [Int]
     let flatten: Bool
-    var position = 0
+    let seed: UInt64
+    let prefetch: Bool
+    var position = 0, index = 0
+    /// The batch being assembled in the background, and the signal that it is ready.
+    private var pending: (ready: DispatchSemaphore, box: Box)?
+    private final class Box { var result: Result<(x: Tensor, y: Tensor), Error>? }
+    private static let queue = DispatchQueue(label: "lopper.prefetch")
 
-    public init(_ dataset: Dataset, batchSize: Int, shuffle: Bool, seed: UInt64, flatten: Bool, dropLast: Bool) throws {
+    public init(_ dataset: Dataset, batchSize: Int, shuffle: Bool, seed: UInt64, flatten: Bool, dropLast: Bool,
+                prefetch: Bool = true) throws {
         guard batchSize >= 1 else { throw TensorError("batches: batch size must be at least 1, got \(batchSize)") }
         self.dataset = dataset
         self.batchSize = batchSize
@@ -232,14 +258,44 @@ public final class BatchIterator {
         if dropLast { order.removeLast(order.count % batchSize) }
         self.order = order
         self.flatten = flatten
+        self.seed = seed
+        self.prefetch = prefetch
+    }
+
+    deinit { pending?.ready.wait() }
+
+    /// Batch `k` of the pass, natively assembled.
+    private func assemble(_ k: Int) throws -> (x: Tensor, y: Tensor) {
+        let start = k * batchSize, end = min(start + batchSize, order.count)
+        let generator = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(k + 1))
+        return try dataset.assembled(order[start..<end], flatten: flatten, generator: generator)
     }
 
     /// The next batch, or nil at the end of the pass.
     public func next() throws -> (x: Tensor, y: Tensor)? {
         guard position < order.count else { return nil }
-        let end = min(position + batchSize, order.count)
-        defer { position = end }
-        return try dataset.batch(order[position..<end], flatten: flatten)
+        let k = index
+        let batch: (x: Tensor, y: Tensor)
+        if let (ready, box) = pending {
+            ready.wait()
+            pending = nil
+            batch = try box.result!.get()
+        } else {
+            batch = try assemble(k)
+        }
+        position = min(position + batchSize, order.count)
+        index += 1
+        if prefetch && position < order.count { startAssembling(index) }
+        return try dataset.finish(batch, flatten: flatten)
+    }
+
+    private func startAssembling(_ k: Int) {
+        let ready = DispatchSemaphore(value: 0), box = Box()
+        pending = (ready, box)
+        BatchIterator.queue.async { [self] in
+            box.result = Result { try self.assemble(k) }
+            ready.signal()
+        }
     }
 
     public var batchCount: Int { (order.count + batchSize - 1) / batchSize }

@@ -39,7 +39,7 @@ public enum Trainer {
     /// shared generator, so `lp.manual_seed` fixes the whole run.
     public static func train(_ net: Module, data: Dataset, optimizer: Optimizer, batchSize: Int,
                              epochs: Int?, iterations: Int?, shuffle: Bool = true, dropLast: Bool = false,
-                             loss: Loss? = nil,
+                             prefetch: Bool = true, loss: Loss? = nil,
                              onStep: ((Step) throws -> Bool)? = nil,
                              onEpoch: ((Epoch) throws -> Bool)? = nil) throws -> Result {
         guard epochs != nil || iterations != nil else { throw TensorError("train: give epochs or iterations") }
@@ -60,7 +60,7 @@ public enum Trainer {
             epoch += 1
             let epochStart = Date()
             let batches = try BatchIterator(data, batchSize: batchSize, shuffle: shuffle,
-                                            seed: RandomGenerator.shared.next(), flatten: false, dropLast: dropLast)
+                                            seed: RandomGenerator.shared.next(), flatten: false, dropLast: dropLast, prefetch: prefetch)
             var sum = 0.0, count = 0, seen = 0
             var batch = 0
             while let (x, y) = try batches.next() {
