@@ -5,6 +5,7 @@
 --   lopper run Recipes/dense.lua                                   -- LeNet-300-100, seed 1
 --   lopper run Recipes/dense.lua --set model=lenet5 --set seeds=3  -- three seeds, mean
 local cfg = lp.config{
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet_300_100",  -- any zoo name: lenet_300_100, lenet5, conv2, conv4, conv6, vgg11, resnet20 …
   optimizer = "adam",       -- adam | sgd
   lr = 0,                   -- 0: the reference rate for the model (1.2e-3, LeNet-5 1e-3; SGD 0.1)
@@ -19,15 +20,15 @@ local cfg = lp.config{
 local lr = cfg.lr
 if lr == 0 then lr = cfg.optimizer == "sgd" and 0.1 or (cfg.model == "lenet_300_100" and 1.2e-3 or 1e-3) end
 
-local train, val = lp.data.fashion_mnist{validation = cfg.validation}
-local test = lp.data.fashion_mnist{split = "test"}
+local train, val = lp.data.named(cfg.data, {root = cfg.root, validation = cfg.validation})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 
 local results = {}
 for seed = 1, cfg.seeds do
   -- One cell per seed: adding seeds re-uses the ones already trained.
   results[seed] = lp.cell("seed " .. seed, function()
     lp.manual_seed(seed)
-    local net = lp.models.build(cfg.model)
+    local net = lp.models.build(cfg.model, {data = train})
     local opt = cfg.optimizer == "sgd" and lp.optim.SGD(net, {lr = lr, momentum = cfg.momentum})
                                         or lp.optim.Adam(net, {lr = lr})
     local run = lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, epochs = cfg.epochs,

@@ -4,18 +4,19 @@
 -- smallest (here by mask: the filter, its bias and its BatchNorm channel output zero, as
 -- if cut out); fine-tune. Compared with removing the same number of random filters.
 local cfg = lp.config{
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet5", lr = 1e-3, batch = 60,
   steps = 3000,        -- dense training
   rate = 0.5,          -- fraction of each conv layer's filters removed
   finetune = 1000,     -- fine-tuning steps, at the same rate
   seed = 1,
 }
-local train = lp.data.fashion_mnist{}
-local test = lp.data.fashion_mnist{split = "test"}
+local train = lp.data.named(cfg.data, {root = cfg.root})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 local function accuracy(net) return 100 * lp.evaluate(net, test).accuracy end
 
 lp.manual_seed(cfg.seed)
-local net = lp.models.build(cfg.model)
+local net = lp.models.build(cfg.model, {data = train})
 lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch, iterations = cfg.steps}
 local trained = lp.prune.snapshot(net)
 local dense = lp.prune.stats(net)

@@ -4,14 +4,15 @@
 -- by magnitude; training continues after t₀ + nΔt at the final sparsity. The paper finds
 -- Δt between 100 and 1000 steps matters little. Compared with a dense run of equal length.
 local cfg = lp.config{
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet_300_100", lr = 1.2e-3, batch = 60,
   steps = 6000,                -- total training steps
   initial = 0.0, final = 0.9,  -- s_i and s_f
   start = 1000, every = 200, count = 15,   -- t₀, Δt, n
   seed = 1,
 }
-local train = lp.data.fashion_mnist{}
-local test = lp.data.fashion_mnist{split = "test"}
+local train = lp.data.named(cfg.data, {root = cfg.root})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 
 local function sparsity(t)
   if t < cfg.start then return nil end
@@ -23,7 +24,7 @@ end
 local rows = {}
 for _, pruned in ipairs{false, true} do
   lp.manual_seed(cfg.seed)
-  local net = lp.models.build(cfg.model)
+  local net = lp.models.build(cfg.model, {data = train})
   lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch,
     iterations = cfg.steps,
     on_step = function(s)

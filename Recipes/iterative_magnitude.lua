@@ -5,6 +5,7 @@
 -- fc1 8%, fc2 9%, fc3 26% of the weights; each round here moves every layer the same
 -- geometric step towards those densities.
 local cfg = lp.config{
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet_300_100", lr = 1.2e-3, batch = 60,
   steps = 3000,            -- dense training
   rounds = 5,              -- prune / fine-tune rounds
@@ -12,12 +13,12 @@ local cfg = lp.config{
   densities = {0.08, 0.09, 0.26},   -- final density of each prunable layer, in order
   seed = 1,
 }
-local train = lp.data.fashion_mnist{}
-local test = lp.data.fashion_mnist{split = "test"}
+local train = lp.data.named(cfg.data, {root = cfg.root})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 local function accuracy(net) return 100 * lp.evaluate(net, test).accuracy end
 
 lp.manual_seed(cfg.seed)
-local net = lp.models.build(cfg.model)
+local net = lp.models.build(cfg.model, {data = train})
 local names = lp.prune.prunable(net)
 assert(#names == #cfg.densities, "densities: give one per prunable layer: " .. table.concat(names, ", "))
 lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch, iterations = cfg.steps}

@@ -16,12 +16,13 @@ local cfg = lp.config{
   reinit = true,       -- also train the random re-initialisation control
   reinit_init = "",    -- initialiser of the control ("": the same as init)
   seeds = 1,
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   validation = 0,      -- hold out N training images (paper: 5000) and report test accuracy at
   eval_every = 100,    --   the checked step of lowest validation loss (the paper's early stopping)
   normalize = false,   -- pixels in [0, 1] (torchvision's ToTensor() alone); true: standardised
 }
-local train, val = lp.data.fashion_mnist{validation = cfg.validation, normalize = cfg.normalize}
-local test = lp.data.fashion_mnist{split = "test", normalize = cfg.normalize}
+local train, val = lp.data.named(cfg.data, {root = cfg.root, validation = cfg.validation, normalize = cfg.normalize})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test", normalize = cfg.normalize})
 
 -- Trains `net` for `steps` from wherever its optimizer stands; returns test accuracy (at
 -- the lowest validation loss when validating).
@@ -47,7 +48,7 @@ for seed = 1, cfg.seeds do
   -- each round, as in OpenLTH).
   local theta = lp.cell("seed " .. seed .. " rewind point", function()
     lp.manual_seed(seed)
-    local net = lp.models.build(cfg.model, {init = cfg.init})
+    local net = lp.models.build(cfg.model, {init = cfg.init, data = train})
     fit(net, lp.optim.Adam(net, {lr = cfg.lr}), cfg.rewind_to)
     return net
   end)
@@ -55,7 +56,7 @@ for seed = 1, cfg.seeds do
   for round = 0, cfg.rounds do
     local last = round == cfg.rounds                  -- read out here: more rounds re-use earlier cells
     local r = lp.cell(string.format("seed %d round %d", seed, round), function()
-      local net = lp.models.build(cfg.model, {init = cfg.init})
+      local net = lp.models.build(cfg.model, {init = cfg.init, data = train})
       net:load_state_dict(theta:state_dict())
       if masks then lp.prune.apply(net, masks) end
       local density = lp.prune.masks(net):density()
@@ -65,7 +66,7 @@ for seed = 1, cfg.seeds do
       local control
       if cfg.reinit and round > 0 then                -- same masks, fresh random weights
         lp.manual_seed(1000 * seed + round)
-        local fresh = lp.models.build(cfg.model, {init = cfg.reinit_init ~= "" and cfg.reinit_init or cfg.init})
+        local fresh = lp.models.build(cfg.model, {init = cfg.reinit_init ~= "" and cfg.reinit_init or cfg.init, data = train})
         lp.prune.apply(fresh, masks)
         control = fit(fresh, lp.optim.Adam(fresh, {lr = cfg.lr}), cfg.iterations)
         lp.log{seed = seed, round = round, remaining = 100 * density, accuracy = control, arm = "reinit"}

@@ -8,18 +8,19 @@
 -- Claim: both rewinding methods beat fine-tuning; LR rewinding matches or beats weight
 -- rewinding. Paper scale: --set steps=30000 --set budget=10000 --set rounds=10
 local cfg = lp.config{
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet_300_100", lr = 0.05, momentum = 0.9, batch = 60,
   steps = 3000,      -- T: the dense schedule (lr ÷10 at 50% and 75% of T)
   budget = 1000,     -- t: retraining steps after each pruning round
   rounds = 4, rate = 0.2, seed = 1,
 }
-local train = lp.data.fashion_mnist{}
-local test = lp.data.fashion_mnist{split = "test"}
+local train = lp.data.named(cfg.data, {root = cfg.root})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 local function accuracy(net) return 100 * lp.evaluate(net, test).accuracy end
 local function fit(net, opt, n) lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, iterations = n} end
 
 lp.manual_seed(cfg.seed)
-local net = lp.models.build(cfg.model)
+local net = lp.models.build(cfg.model, {data = train})
 local opt = lp.optim.SGD(net, {lr = cfg.lr, momentum = cfg.momentum,
   schedule = lp.schedule.multistep{milestones = {cfg.steps // 2, cfg.steps * 3 // 4}, gamma = 0.1}})
 fit(net, opt, cfg.steps - cfg.budget)

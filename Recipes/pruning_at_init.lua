@@ -8,6 +8,7 @@
 -- reported per method: SynFlow should reach the highest compression without it.
 -- Paper: α = 0, 0.25, …, 3 (--set step=0.25); longer training with --set iterations=….
 local cfg = lp.config{
+  data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "conv6", width = 0.25,   -- Conv-6 with a quarter of the channels: 9 prunable layers
   methods = {"random", "magnitude", "snip", "grasp", "synflow"},
   max_alpha = 3, step = 0.5,       -- compression 10^α for α = 0, step, …, max_alpha
@@ -15,8 +16,8 @@ local cfg = lp.config{
   iterations = 100,                -- training steps for each pruned network (0: collapse only)
   lr = 1e-3, batch = 60, seed = 1,
 }
-local train = lp.data.fashion_mnist{}
-local test = lp.data.fashion_mnist{split = "test"}
+local train = lp.data.named(cfg.data, {root = cfg.root})
+local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 
 local rows, critical = {}, {}
 local levels = math.floor(cfg.max_alpha / cfg.step + 0.5)
@@ -28,7 +29,7 @@ for a = 0, levels do
     -- A cell per method and compression: a re-run with more methods or α re-uses the rest.
     local r = lp.cell(string.format("%s at 10^%.2f", method, alpha), function()
       lp.manual_seed(cfg.seed)                     -- the same initial weights for every method
-      local net = lp.models.build(cfg.model, {width = cfg.width})
+      local net = lp.models.build(cfg.model, {width = cfg.width, data = train})
       local report = lp.prune.prune(net, {score = method, density = 10 ^ -alpha, data = train,
         iterations = method == "synflow" and cfg.synflow_rounds or 1})
       local r = {collapsed = #report.collapsed > 0 or report.connected == false, density = report.density,

@@ -89,12 +89,12 @@ final class DocsTests: LuaTestCase {
             XCTAssertEqual(Set(e.options.map { $0.name }), keys, "\(name): documented options differ from the accepted ones")
         }
         // Every native entry with options had them checked: its example reached the binding.
-        // lp.plot and lp.table are written in Lua and check their own keys: an unknown one
-        // gets an error that lists the known ones.
-        for name in ["lp.plot", "lp.table"] {
+        // lp.plot, lp.table and lp.data.named are written in Lua and check their own keys:
+        // an unknown one gets an error that lists the known ones.
+        for (name, call) in [("lp.plot", "lp.plot{"), ("lp.table", "lp.table{"), ("lp.data.named", "lp.data.named('cifar10', {")] {
             let h = try LuaHost()
             do {
-                try h.run("\(name){rows = {}, no_such_option = 1}", chunkName: "=probe")
+                try h.run("\(call)rows = {}, no_such_option = 1}\(call.hasSuffix(", {") ? ")" : "")", chunkName: "=probe")
                 XCTFail("\(name) accepted an unknown option")
             } catch let e as LuaScriptError {
                 let known = e.message.range(of: "known: ").map { e.message[$0.upperBound...].prefix { $0 != ";" && $0 != ")" } } ?? ""

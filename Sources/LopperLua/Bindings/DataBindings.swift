@@ -23,6 +23,7 @@ enum DataBindings {
     static let dataset: LuaClass<Dataset> = LuaClass("Dataset", methods: [
         LuaFunction("size") { c in try c.arity(1, 1); return c.push(int: try dataset.check(c, 1).count) },
         LuaFunction("classes") { c in try c.arity(1, 1); return c.push(int: try dataset.check(c, 1).classes) },
+        LuaFunction("sample_shape") { c in try c.arity(1, 1); return c.push(ints: try dataset.check(c, 1).sampleShape) },
         LuaFunction("batches") { c in
             // batches(size [, {shuffle = false, seed = <from lp.manual_seed>, flatten = false, drop_last = false, prefetch = true}])
             try c.arity(2, 3)

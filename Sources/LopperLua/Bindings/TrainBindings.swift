@@ -116,10 +116,19 @@ enum TrainBindings {
         },
     ]
 
-    static let modelOptions = ["classes", "channels", "size", "width", "batch_norm", "init", "residual_scale"]
+    static let modelOptions = ["data", "classes", "channels", "size", "width", "batch_norm", "init", "residual_scale"]
 
     static func zooOptions(_ o: LuaOptions, _ c: LuaCall) throws -> Zoo.Options {
         var z = Zoo.Options()
+        // A data set of images [C, S, S] gives the input channels, size and classes.
+        if let ds = try o.get("data", { try DataBindings.dataset.check(c, $0) }) {
+            let s = ds.sampleShape
+            guard s.count == 3, s[1] == s[2] else {
+                throw c.error("data: expected a data set of square images [C,S,S], got samples \(describeShape(s))")
+            }
+            (z.channels, z.size) = (s[0], s[1])
+            if ds.classes > 0 { z.classes = ds.classes }
+        }
         if let v = try o.int("classes") { z.classes = v }
         if let v = try o.int("channels") { z.channels = v }
         if let v = try o.int("size") { z.size = v }
@@ -133,8 +142,9 @@ enum TrainBindings {
         return z
     }
 
-    /// `lp.models.<name>{classes = 10, channels = 1, size = 28, width = 1, batch_norm = true,
-    /// init = <model default>, residual_scale = 1}`, and `lp.models.build(name, {…})`.
+    /// `lp.models.<name>{data = ds, classes = 10, channels = 1, size = 28, width = 1,
+    /// batch_norm = true, init = <model default>, residual_scale = 1}`, and
+    /// `lp.models.build(name, {…})`.
     static let models: [LuaFunction] = Zoo.names.map { name in
         LuaFunction(name) { c in
             try c.arity(0, 1)

@@ -61,6 +61,18 @@ local function encode(v, out, seen)
   error("a " .. kind, 0)
 end
 
+-- lp.models' `data` option as the numbers it stands for (channels, size, classes), so
+-- the call can be recorded; the constructor has already checked it.
+local function without_data(o)
+  if type(o) ~= "table" or o.data == nil then return o end
+  local copy, shape, classes = {}, o.data:sample_shape(), o.data:classes()
+  for k, v in pairs(o) do copy[k] = v end
+  copy.data = nil
+  copy.channels, copy.size = copy.channels or shape[1], copy.size or shape[2]
+  if classes > 0 then copy.classes = copy.classes or classes end
+  return copy
+end
+
 -- Constructors of lp.nn and lp.models remember their calls.
 for _, lib in ipairs({ "nn", "models" }) do
   for name, construct in pairs(lp[lib]) do
@@ -69,6 +81,7 @@ for _, lib in ipairs({ "nn", "models" }) do
         local m = construct(...)
         if kind_of(m) == "lopper.Module" then
           local args = table.pack(...)
+          if lib == "models" then for i = 1, args.n do args[i] = without_data(args[i]) end end
           local ok, text = pcall(function()
             local parts = {}
             for i = 1, args.n do parts[i] = encode(args[i]) end

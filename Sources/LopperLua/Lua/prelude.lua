@@ -489,6 +489,49 @@ function lp.table(spec)
   return text
 end
 
+--- @area data
+--- lp.data.named(name [, options]) -> Dataset [, Dataset]
+-- A data set Lopper reads, by name — `"fashion_mnist"`, `"cifar10"` or `"cifar100"` — so a
+-- recipe takes it as a setting: `lopper run R.lua --set data=cifar10 --set
+-- root=/data/cifar-10-batches-bin`. The options are the readers' (`lp.data.cifar10`);
+-- `root = ""` is the reader's default, and `augment` changes the training samples only
+-- (of Fashion-MNIST too). Build the model with `{data = train}` to fit it to the images.
+-- - `split` (string, default `"train"`): `"train"` or `"test"`.
+-- - `root` (string, default `""`): the reader's folder; `""` for its default.
+-- - `validation` (integer, default `0`): samples held out from the end, returned second.
+-- - `normalize` (boolean, default `true`): per-channel standardisation; false leaves x/255.
+-- - `augment` (string or table): as `lp.data.augment` takes (`"cifar"`), training part only.
+-- ```lua
+-- local train, val = lp.data.named("fashion_mnist", {validation = 1000, root = ""})
+-- assert(#train == 59000 and #val == 1000)
+-- ```
+local named_data = { fashion_mnist = true, cifar10 = true, cifar100 = true }
+local named_keys = { split = "string", root = "string", validation = "number", normalize = "boolean",
+                     augment = "string|table" }
+function lp.data.named(name, options)
+  if type(name) ~= "string" or not named_data[name] then
+    error(string.format("data.named: expected a data set name (%s), got %s", keys_of(named_data),
+      type(name) == "string" and "'" .. name .. "'" or type(name)), 2)
+  end
+  options = options or {}
+  if type(options) ~= "table" then error("data.named: expected a table of options, got " .. type(options), 2) end
+  local o = {}
+  for k, v in pairs(options) do
+    local want = named_keys[k]
+    if not want then error(string.format("data.named: unknown option '%s' (known: %s; see help(lp.data.named))", tostring(k), keys_of(named_keys)), 2) end
+    if not want:find(type(v), 1, true) then error(string.format("data.named: %s must be a %s, got %s", k, want, type(v)), 2) end
+    o[k] = v
+  end
+  if o.root == "" then o.root = nil end
+  local augment = o.augment
+  if name == "fashion_mnist" then o.augment = nil end
+  local train, val = lp.data[name](o)
+  if augment ~= nil and name == "fashion_mnist" and (o.split or "train") == "train" then
+    train = lp.data.augment(train, augment)
+  end
+  return train, val
+end
+
 -- The results of a chunk as strings, for `lopper eval`.
 local function show(chunk)
   local results = table.pack(chunk())
