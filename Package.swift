@@ -49,7 +49,7 @@ let package = Package(
         ]),
         .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),
-        .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore"]),
+        .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore", "LopperKernels"]),
         .testTarget(name: "LopperNNTests", dependencies: ["LopperNN"], exclude: ["Fixtures"]),
         .testTarget(name: "LopperPruneTests", dependencies: ["LopperPrune"]),
         .testTarget(name: "LopperReportTests", dependencies: ["LopperReport"]),

@@ -40,6 +40,7 @@ lk_conv_wide_block(const float *restrict x, long c, long xplane, long xw, const 
 
 LK_WIDE void lk_conv_wide(const float *restrict x, long c, long xplane, long xw,
                           const float *restrict w, long o, long kh, long kw, float *restrict out, long np) {
+    if (np % 32 == 0 && lk_wide512()) { lk_conv_wide512(x, c, xplane, xw, w, o, kh, kw, out, np); return; }
     const long taps = c * kh * kw;
     for (long o0 = 0; o0 < o; o0 += 6) {
         const float *wb = w + o0 * taps;
@@ -76,6 +77,7 @@ lk_conv_wgrad_block(const float *restrict x, long xw, long kw, const float *rest
 
 LK_WIDE void lk_conv_wide_weight_grad(const float *restrict x, long c, long xplane, long xw,
                                       const float *restrict g, long o, long np, long kh, long kw, float *restrict gw) {
+    if (np % 16 == 0 && lk_wide512()) { lk_conv_wide_weight_grad512(x, c, xplane, xw, g, o, np, kh, kw, gw); return; }
     const long taps = c * kh * kw, plane_taps = kh * kw;
     for (long o0 = 0; o0 < o; o0 += 4) {
         const int ob = o - o0 >= 4 ? 4 : (int)(o - o0);

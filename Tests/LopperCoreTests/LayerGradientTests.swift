@@ -1,5 +1,6 @@
 import XCTest
 @testable import LopperCore
+import LopperKernels
 
 /// Convolution, pooling and the fused linear op against finite differences, and their
 /// second derivatives (GraSP differentiates through them twice).
@@ -58,10 +59,15 @@ extension GradientCheckTests {
             ([3, 4, 7, 7], [5, 4, 3, 3], (2, 2), (1, 1)),      // strided: the column path
         ]
         // The column path by groups of samples (a whole chunk, or remainders) and one at a time.
-        for (workers, minimum, columns) in [(1, 0, 512), (3, 0, 512), (1, Int.max, 512), (3, Int.max, 512), (3, Int.max, 1)] {
+        // The direct kernels with and without AVX-512 (where the processor has it).
+        let wide512 = lk_wide512()
+        defer { lk_set_wide512(wide512) }
+        for (workers, minimum, columns, avx512) in [(1, 0, 512, true), (3, 0, 512, true), (1, 0, 512, false), (3, 0, 512, false),
+                                                    (1, Int.max, 512, true), (3, Int.max, 512, true), (3, Int.max, 1, true)] {
             (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct) = (workers, minimum, columns)
+            lk_set_wide512(avx512 ? 1 : 0)
             for (xs, ws, stride, padding) in cases {
-                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct" : "columns by \(columns)")"
+                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct\(avx512 && wide512 != 0 ? " AVX-512" : "")" : "columns by \(columns)")"
                 let x = r(xs), w = r(ws), b = r([ws[0]])
                 for t in [x, w, b] { t.requiresGrad = true }
                 let y = try x.conv2d(w, bias: b, stride: stride, padding: padding)

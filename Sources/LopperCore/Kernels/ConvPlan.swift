@@ -54,12 +54,13 @@ struct ConvPlan {
     // Direct geometry: input padded to hp × wp; output position p = y·wp + x.
     private var hp: Int { h + 2 * padding.h }
     private var wp: Int { w + 2 * padding.w }
-    private var positions: Int { (oh * wp + 15) / 16 * 16 }
+    // Multiples of 32 (the AVX-512 kernel's block); inputs get 32 floats of slack.
+    private var positions: Int { (oh * wp + 31) / 32 * 32 }
     // The output gradient padded by the kernel size less one on each side (width wg);
     // correlating it with the flipped weights gives the padded input's gradient.
     private var wg: Int { ow + 2 * (kw - 1) }
     private var gradPlane: Int { (oh + 2 * (kh - 1)) * wg }
-    private var gradPositions: Int { (hp * wg + 15) / 16 * 16 }
+    private var gradPositions: Int { (hp * wg + 31) / 32 * 32 }
 
     /// Zeroed scratch buffers for one worker; borders and slack are never written, so they
     /// stay zero from sample to sample. `input`: the padded input planes (the columns on
@@ -83,8 +84,8 @@ struct ConvPlan {
 
     func scratch(backward: Bool) -> Scratch {
         if !direct { return Scratch([rows * group * oh * ow, group > 1 ? o * group * oh * ow : 0, 0, 0]) }
-        let padded = c * hp * wp + kw + 16
-        return backward ? Scratch([padded, o * positions, o * gradPlane + kw + 16, c * gradPositions])
+        let padded = c * hp * wp + kw + 32
+        return backward ? Scratch([padded, o * positions, o * gradPlane + kw + 32, c * gradPositions])
                         : Scratch([padded, o * positions, 0, 0])
     }
 

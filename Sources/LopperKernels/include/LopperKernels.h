@@ -49,6 +49,15 @@ void lk_conv_wide(const float *restrict x, long c, long xplane, long xw,
 // position is not a real output).
 void lk_conv_wide_weight_grad(const float *restrict x, long c, long xplane, long xw,
                               const float *restrict g, long o, long np, long kh, long kw, float *restrict gw);
+// Whether the two kernels above run their AVX-512 versions (ConvDirect512.c): on when the
+// processor has AVX-512; lk_set_wide512(0) turns them off (tests compare both). The
+// AVX-512 forward needs np a multiple of 32 and inputs readable to c·xplane + kw + 32.
+int lk_wide512(void);
+void lk_set_wide512(int on);
+void lk_conv_wide512(const float *restrict x, long c, long xplane, long xw,
+                     const float *restrict w, long o, long kh, long kw, float *restrict out, long np);
+void lk_conv_wide_weight_grad512(const float *restrict x, long c, long xplane, long xw,
+                                 const float *restrict g, long o, long np, long kh, long kw, float *restrict gw);
 
 // The worker pool (Pool.c). lk_pool_start starts workers − 1 threads (the caller is the
 // first worker) and returns how many there are; lk_pool_run calls task(context, i) for
