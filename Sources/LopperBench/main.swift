@@ -228,7 +228,8 @@ func deepMLP() throws -> Module {
     return Sequential(layers, kind: "MLP-40")
 }
 for (label, build, batch, steps) in [("LeNet-5, 60", { try Zoo.build("lenet5") }, 60, 300),
-                                     ("40-layer MLP (256), 128", deepMLP, 128, 60)] as [(String, () throws -> Module, Int, Int)] {
+                                     ("40-layer MLP (256), 128", deepMLP, 128, 60),
+                                     ("ResNet-20 (1x28x28), 128", { try Zoo.build("resnet20") }, 128, 4)] as [(String, () throws -> Module, Int, Int)] {
     func rate(threads: Int) throws -> Double {
         Parallel.use(threads)
         defer { Parallel.use(cores) }

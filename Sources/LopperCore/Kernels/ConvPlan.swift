@@ -70,11 +70,13 @@ struct ConvPlan {
     final class Scratch {
         let input, wide, padded, inputGrad: UnsafeMutablePointer<Float>
         private let sizes: [Int]
-        init(_ sizes: [Int]) {
+        /// `zeroed`: the direct path's padded planes need zero borders; the column path
+        /// writes every entry it reads (im2col writes the zeros outside the image itself).
+        init(_ sizes: [Int], zeroed: Bool = true) {
             self.sizes = sizes
             let p = sizes.map { n -> UnsafeMutablePointer<Float> in
                 let q = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, n))
-                q.initialize(repeating: 0, count: Swift.max(1, n))
+                if zeroed { q.initialize(repeating: 0, count: Swift.max(1, n)) }
                 return q
             }
             (input, wide, padded, inputGrad) = (p[0], p[1], p[2], p[3])
@@ -83,7 +85,7 @@ struct ConvPlan {
     }
 
     func scratch(backward: Bool) -> Scratch {
-        if !direct { return Scratch([rows * group * oh * ow, group > 1 ? o * group * oh * ow : 0, 0, 0]) }
+        if !direct { return Scratch([rows * group * oh * ow, group > 1 ? o * group * oh * ow : 0, 0, 0], zeroed: false) }
         let padded = c * hp * wp + kw + 32
         return backward ? Scratch([padded, o * positions, o * gradPlane + kw + 32, c * gradPositions])
                         : Scratch([padded, o * positions, 0, 0])
