@@ -30,21 +30,8 @@ final class CIFARRecipeTests: XCTestCase {
     }
 
     func run(_ recipe: String, _ settings: [String], folder: URL? = nil) throws -> String {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Recipes/\(recipe).lua").standardized.path
-        let p = Process()
-        p.executableURL = lopperBinary
-        p.arguments = ["run", path] + (folder.map { ["--runs-dir", $0.path] } ?? ["--no-run-folder"])
-            + (["data=cifar10", "root=\(root.path)"] + settings).flatMap { ["--set", $0] }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, e)
-        return o
+        try runRecipe(recipe, (folder.map { ["--runs-dir", $0.path] } ?? ["--no-run-folder"])
+                      + (["data=cifar10", "root=\(root.path)"] + settings).flatMap { ["--set", $0] })
     }
 
     func testBaselineTrainsEachModelAndReportsAccuracyAndTimePerEpoch() throws {

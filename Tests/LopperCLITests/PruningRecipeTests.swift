@@ -5,20 +5,7 @@ import Foundation
 final class PruningRecipeTests: XCTestCase {
     func run(_ recipe: String, _ settings: [String]) throws -> String {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist not installed")
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Recipes/\(recipe).lua").standardized.path
-        let p = Process()
-        p.executableURL = lopperBinary
-        p.arguments = ["run", path, "--no-run-folder"] + settings.flatMap { ["--set", $0] }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, e)
-        return o
+        return try runRecipe(recipe, ["--no-run-folder"] + settings.flatMap { ["--set", $0] })
     }
 
     /// The data rows of the table under `title`, split into cells.
