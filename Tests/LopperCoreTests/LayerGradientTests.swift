@@ -11,8 +11,14 @@ extension GradientCheckTests {
             try $0[0].conv2d($0[1], stride: (2, 2), padding: (1, 1))
         }
         try gradcheck("conv2d 1x1", [r([2, 3, 3, 3]), r([4, 3, 1, 1])]) { try $0[0].conv2d($0[1]) }
-        try gradcheck("conv2d direct (10x10 outputs)", [r([2, 2, 10, 10]), r([3, 2, 3, 3]), r([3])]) {
-            try $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
+        // The direct kernels, with AVX-512 where the processor has it, and without.
+        let wide512 = lk_wide512()
+        defer { lk_set_wide512(wide512) }
+        for avx512 in [true, false] {
+            lk_set_wide512(avx512 ? 1 : 0)
+            try gradcheck("conv2d direct (10x10 outputs)\(avx512 ? "" : ", AVX2")", [r([2, 2, 10, 10]), r([3, 2, 3, 3]), r([3])]) {
+                try $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
+            }
         }
         try gradcheck("unfold", [r([1, 2, 4, 4])]) { try $0[0].unfold(Window2d(kernel: (2, 3), stride: (1, 2), padding: (1, 0))) }
     }
