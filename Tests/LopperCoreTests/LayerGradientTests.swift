@@ -63,6 +63,8 @@ extension GradientCheckTests {
             ([3, 3, 6, 5], [7, 3, 3, 2], (1, 1), (1, 2)),      // uneven kernel and padding
             ([2, 2, 5, 5], [3, 2, 1, 1], (1, 1), (0, 0)),
             ([3, 4, 7, 7], [5, 4, 3, 3], (2, 2), (1, 1)),      // strided: the column path
+            ([3, 4, 7, 6], [5, 4, 3, 3], (1, 1), (1, 1)),      // 3x3 "same", odd height
+            ([2, 3, 1, 1], [2, 3, 3, 3], (1, 1), (1, 1)),      // a 1x1 image
         ]
         // The column path by groups of samples (a whole chunk, or remainders) and one at a time.
         // The direct kernels with and without AVX-512 (where the processor has it).
