@@ -33,7 +33,7 @@ final class HardeningTests: LuaTestCase {
         expectError("lp.zeros(1e10)", "zeros: a [10000000000] tensor needs 37 GiB, more than the")
         expectError("lp.nn.Conv2d(1 << 31, 2, 3)", "Conv2d: a [2,2147483648,3,3] tensor needs 144 GiB")
         expectError("lp.randperm(1 << 32)", "randperm: n must be at most 16777216")
-        expectError("lp.models.build('resnet6000002')", "build: resnet: depth must be 6n+2 between 8 and 2000")
+        expectError("lp.models.build('resnet6000002')", "build: models: unknown model 'resnet6000002': the zoo's ResNets are He et al.'s CIFAR ResNets of depth 6n+2")
         // Results too: a broadcast and a product whose outputs pass the budget.
         expectError("local a = lp.ones(1e5, 1):expand(1e5, 1e5) + 1", "add: a [100000,100000] tensor needs 37 GiB")
         expectError("lp.ones(1e5, 1):matmul(lp.ones(1, 1e5))", "matmul: a [100000,100000] tensor needs 37 GiB")
@@ -138,11 +138,27 @@ final class HardeningTests: LuaTestCase {
     }
 
     func testErrorsNameTheFunctionCalled() {
-        expectError("lp.models.build('resnet18')", "build: resnet: depth must be 6n+2")
+        expectError("lp.models.build('resnet18')", "build: models: unknown model 'resnet18': the zoo's ResNets are He et al.'s CIFAR ResNets of depth 6n+2 (resnet20, resnet32, resnet44, resnet56, resnet110); known: lenet_300_100")
         expectError("local t = {}; t.a = t; lp.json(t)", "json: a table that contains itself")
         expectError("""
         local r = {forward = function() end}; local net = lp.nn.Sequential({r})
         function r.forward(self, x) return (net(x)) end; net(lp.ones(2))
         """.replacingOccurrences(of: "\n", with: " "), "forward: Lua modules nest more than 40 calls deep")
+    }
+
+    func testTheSmallHolesSayWhatIsWrong() {
+        // Inf scores are an error, as NaN ones are: one Inf would keep or drop a whole layer.
+        let net = "local net = lp.models.lenet_300_100(); "
+        expectError(net + "lp.prune.prune(net, {amount = 0.5, score = function(n, names) local s = {} " +
+                    "for _, k in ipairs(names) do s[k] = n:get(k):abs() end; s[names[1]][1][1] = 1/0; return s end})",
+                    "prune: the score of fc1.weight holds Inf at element 1 (scores must be finite numbers")
+        expectError(net + "lp.prune.prune(net, {amount = 0.5, score = function(n, names) local s = {} " +
+                    "for _, k in ipairs(names) do s[k] = n:get(k):abs() end; s[names[2]][1][2] = 0/0; return s end})",
+                    "prune: the score of fc2.weight holds NaN at element 2")
+        // Assigning a field of a native module, and indexing the number a 1-d tensor gives.
+        expectError(net + "net.relu1 = lp.nn.ReLU()", "Module: cannot assign field 'relu1': a native module's children")
+        expectError("local t = lp.from{1, 2, 3}; return t[2]:item()",
+                    "attempt to index a number value (2.0, field 'item'): t[k] of a 1-d tensor is a Lua number already")
+        check("(function() local t = lp.from{1, 2, 3}; return t[2] == 2 and t:narrow(1, 2, 1):item() == 2 end)()")
     }
 }

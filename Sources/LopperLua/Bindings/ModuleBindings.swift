@@ -110,6 +110,10 @@ enum ModuleBindings {
         }),
         ("__tostring", LuaFunction("tostring") { c in c.push(try check(c, 1).describe()) }),
         ("__len", LuaFunction("#") { c in c.push(int: try check(c, 1).children.count) }),
+        ("__newindex", LuaFunction("Module") { c in
+            let key = lua_type(c.L, 2) == LUA_TSTRING ? "'\(try c.string(2, "a field name"))'" : c.typeName(2)
+            throw c.error("cannot assign field \(key): a native module's children, parameters and methods are fixed once it is built (build the network with the module you want; net:get(path) reads a child)")
+        }),
     ], indexer: indexer)
 
     /// The module at `i`: a native module, or a Lua table with `forward` (wrapped).

@@ -13,6 +13,16 @@ local function note(kind, data)
   if internal.capture then internal.capture[#internal.capture + 1] = { kind, data } end
 end
 
+-- A 1-d tensor indexed by a number gives a Lua number, so `t[k]:item()` indexes a number:
+-- say so, instead of Lua's bare "attempt to index a number value".
+if debug and debug.setmetatable and getmetatable(0) == nil then
+  debug.setmetatable(0, { __index = function(n, key)
+    error(string.format("attempt to index a number value (%s, field '%s'): t[k] of a 1-d tensor is a Lua " ..
+      "number already, with no methods; use it as is, or keep a tensor with t:narrow(1, k, 1)",
+      tostring(n), tostring(key)), 2)
+  end })
+end
+
 -- Text chunks only: a crafted binary chunk can crash the VM, so load, loadfile, dofile
 -- and require refuse them as the host does for scripts.
 local raw_load, raw_loadfile = load, loadfile

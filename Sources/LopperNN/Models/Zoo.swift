@@ -46,7 +46,13 @@ public enum Zoo {
         case "vgg16": return try vgg(16, o)
         case "vgg19": return try vgg(19, o)
         default:
-            if name.hasPrefix("resnet"), let depth = Int(name.dropFirst(6)) { return try resnet(depth: depth, o) }
+            if name.hasPrefix("resnet"), let depth = Int(name.dropFirst(6)) {
+                // ImageNet's ResNet-18/34/50 are not CIFAR ResNets: name the zoo, not just the rule.
+                guard depth >= 8, depth <= 2000, (depth - 2) % 6 == 0 else {
+                    throw TensorError("models: unknown model '\(name)': the zoo's ResNets are He et al.'s CIFAR ResNets of depth 6n+2 (resnet20, resnet32, resnet44, resnet56, resnet110); known: \(names.joined(separator: ", "))")
+                }
+                return try resnet(depth: depth, o)
+            }
             throw TensorError("models: unknown model '\(name)' (known: \(names.joined(separator: ", ")))")
         }
     }

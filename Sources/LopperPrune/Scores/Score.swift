@@ -49,7 +49,7 @@ public enum Scores {
         }
     }
 
-    /// Checks that scores from elsewhere (a Lua function) fit the targets and are numbers.
+    /// Checks that scores fit the targets and are finite numbers.
     public static func validate(_ scores: [Tensor], _ targets: [PrunableTensor], source: String) throws {
         guard scores.count == targets.count else {
             throw TensorError("\(source): gave \(scores.count) score tensors for \(targets.count) prunable tensors")
@@ -59,8 +59,11 @@ public enum Scores {
                 throw TensorError("\(source): the score of \(t.name) has shape \(describeShape(s.shape)), the tensor \(describeShape(t.tensor.shape))")
             }
             let c = try s.contiguous()
-            for i in 0..<c.count where c.data[i].isNaN {
-                throw TensorError("\(source): the score of \(t.name) holds NaN at element \(i + 1)")
+            // Inf ranks above every finite score, so one would keep (or drop) whole layers
+            // silently: an error, like NaN.
+            for i in 0..<c.count where !c.data[i].isFinite {
+                let what = c.data[i].isNaN ? "NaN" : (c.data[i] > 0 ? "Inf" : "-Inf")
+                throw TensorError("\(source): the score of \(t.name) holds \(what) at element \(i + 1) (scores must be finite numbers; a product of many weights overflows Float32: rescale it, or score in logarithms)")
             }
         }
     }
