@@ -119,4 +119,51 @@ final class ModuleSurfaceTests: LuaTestCase {
         """)
         expectError("lp.checkpoint.load('/no/file', {net = lp.models.lenet5()})", "load: no file at /no/file")
     }
+
+    func testInitialisersHaveTheAskedMoments() {
+        // 40,000 draws with a fixed seed: the mean within 0.01·std and the std within 1%.
+        try? host.run("lp.manual_seed(7)")
+        check("(function() local t = lp.nn.init(lp.zeros(200, 200), 'normal', {mean = 0.5, std = 2}) " +
+              "return math.abs(t:mean():item() - 0.5) < 0.03 and math.abs(t:std():item() - 2) < 0.02 end)()")
+        // U(a, b): mean (a+b)/2, std (b−a)/√12, and nothing outside.
+        check("(function() local t = lp.nn.init(lp.zeros(40000), 'uniform', {a = -1, b = 3}) " +
+              "return math.abs(t:mean():item() - 1) < 0.03 and math.abs(t:std():item() - 4 / math.sqrt(12)) < 0.012 " +
+              "and t:min():item() >= -1 and t:max():item() <= 3 end)()")
+        check("lp.nn.init(lp.zeros(2, 3), 'constant', {value = 1.5}):equal(lp.full(2, 3, 1.5))")
+        check("lp.nn.init(lp.zeros(4), 'ones'):equal(lp.ones(4)) and lp.nn.init(lp.ones(4), 'zeros'):equal(lp.zeros(4))")
+        // A gain scales kaiming's std: gain/√fan_in (fan_in 400 here).
+        check("(function() local t = lp.nn.init(lp.zeros(100, 400), 'kaiming_normal', {gain = 3}) " +
+              "return math.abs(t:std():item() - 3 / 20) < 0.0025 end)()")
+        check("(function() local t = lp.nn.init(lp.zeros(100, 100), 'xavier_uniform', {gain = 2}) " +
+              "return t:abs():max():item() <= 2 * math.sqrt(6 / 200) + 1e-6 and t:abs():max():item() > 0.9 * 2 * math.sqrt(6 / 200) end)()")
+        // Orthogonal: rows orthonormal when wide, columns when tall (conv weights as [out, in·k·k]).
+        check("(function() local q = lp.nn.init(lp.zeros(4, 2, 3, 3), 'orthogonal'):reshape(4, 18) " +
+              "return (q:matmul(q:transpose()) - lp.eye(4)):abs():max():item() < 1e-5 end)()")
+        check("(function() local q = lp.nn.init(lp.zeros(10, 3), 'orthogonal', {gain = 0.5}) " +
+              "return (q:transpose():matmul(q) - lp.eye(3) * 0.25):abs():max():item() < 1e-5 end)()")
+        expectError("lp.nn.init(lp.zeros(3), 'kaiming_normal')", "init: 'kaiming_normal' needs a weight with at least 2 dimensions, got [3]")
+        expectError("lp.nn.init(lp.zeros(3), 'constant')", "init: constant needs value =")
+        expectError("lp.nn.init(lp.zeros(3), 'uniform', {a = 2, b = 1})", "init: uniform needs finite a ≤ b, got a 2.0, b 1.0")
+        expectError("lp.nn.init(lp.zeros(3, 3), 'pytorch', {gain = 2})", "init: 'pytorch' takes no gain")
+        expectError("lp.nn.init(lp.zeros(3, 3), 'normal', {sd = 2})", "init: unknown option 'sd'")
+        expectError("lp.nn.init(lp.zeros(3, 3), 'gaussian')", "init: unknown initialiser 'gaussian' (known: pytorch, kaiming_normal")
+    }
+
+    func testInitNetVisitsEveryParameterByName() {
+        check("""
+        (function()
+          local net, seen = lp.models.lenet_300_100(), {}
+          lp.nn.init_net(net, function(name, t)
+            seen[#seen + 1] = name
+            if name:match("bias$") then return "constant", {value = 0.25} end
+            if name == "fc3.weight" then t:fill_(1) return end
+            return "normal", {std = 0.01}
+          end)
+          return #seen == 6 and seen[1] == "fc1.weight" and net:get("fc2.bias"):equal(lp.full(100, 0.25))
+            and net:get("fc3.weight"):equal(lp.ones(10, 100)) and net:get("fc1.weight"):std():item() < 0.011
+        end)()
+        """)
+        expectError("lp.nn.init_net(lp.models.lenet5(), function() return 3 end)", "init_net: the function returned number for conv1.weight")
+        expectError("lp.nn.init_net(3, print)", "init_net: expected a module and a function(name, tensor), got number and function")
+    }
 }

@@ -244,11 +244,23 @@ enum ModuleBindings {
                                                  stride: try o.int("stride") ?? 1, scale: try o.float("scale") ?? 1, init: i))
         },
         LuaFunction("init") { c in
-            // init(tensor, "kaiming_normal" | "kaiming_uniform" | "xavier_normal" | "xavier_uniform" | "pytorch")
-            try c.arity(2, 2)
+            // init(tensor, "kaiming_normal" | … | "normal" | "uniform" | "constant" | "zeros" | "ones" | "orthogonal"
+            //      [, {mean, std, a, b, value, gain}])
+            try c.arity(2, 3)
             let t = try c.tensor(1)
-            guard t.rank >= 2 else { throw c.error("expected a weight with at least 2 dimensions, got \(describeShape(t.shape))") }
-            try Autograd.noGrad { try Initializer.named(try c.string(2, "initialiser"), op: c.name).fill(t) }
+            let name = try c.string(2, "initialiser")
+            guard Initializer(rawValue: name) != nil || name.hasPrefix("glorot_") || InitSpec.names.contains(name) else {
+                throw c.error("unknown initialiser '\(name)' (known: \(Initializer.names), glorot_normal, glorot_uniform, \(InitSpec.names.joined(separator: ", ")))")
+            }
+            let o = try LuaOptions(c, 3, known: ["mean", "std", "a", "b", "value", "gain"])
+            var spec = InitSpec()
+            if let v = try o.number("mean") { spec.mean = v }
+            if let v = try o.number("std") { spec.std = v }
+            if let v = try o.number("a") { spec.a = v }
+            if let v = try o.number("b") { spec.b = v }
+            spec.value = try o.number("value")
+            spec.gain = try o.number("gain")
+            try Autograd.noGrad { try spec.fill(t, name, op: c.name) }
             lua_settop(c.L, 1)
             return 1
         },

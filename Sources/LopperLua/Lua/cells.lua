@@ -76,7 +76,7 @@ end
 -- Constructors of lp.nn and lp.models remember their calls.
 for _, lib in ipairs({ "nn", "models" }) do
   for name, construct in pairs(lp[lib]) do
-    if type(construct) == "function" and name ~= "module" then
+    if type(construct) == "function" and name ~= "module" and name ~= "init_net" then
       lp[lib][name] = function(...)
         local m = construct(...)
         if kind_of(m) == "lopper.Module" then

@@ -499,6 +499,40 @@ function lp.table(spec)
   return text
 end
 
+--- @area nn
+--- lp.nn.init_net(net, fn) -> net
+-- Initialises a network parameter by parameter: `fn(name, tensor)` is called for each, in
+-- registration order, without recording gradients. It fills the tensor itself, or returns
+-- an initialiser's name and options, which `lp.nn.init` then applies (nothing returned:
+-- the tensor is left as it is).
+-- ```lua
+-- local net = lp.models.lenet_300_100()
+-- lp.nn.init_net(net, function(name, t)               -- an Edge of Chaos start for ReLU
+--   if name:match("bias$") then return "zeros" end
+--   return "kaiming_normal", {gain = math.sqrt(2)}
+-- end)
+-- assert(net:get("fc1.bias"):abs():max():item() == 0)
+-- ```
+function lp.nn.init_net(net, fn)
+  local ok, params = pcall(function() return net:parameters() end)
+  if not ok or type(params) ~= "table" or type(fn) ~= "function" then
+    error("init_net: expected a module and a function(name, tensor), got " .. type(net) .. " and " .. type(fn), 2)
+  end
+  local bad
+  lp.no_grad(function()
+    for _, p in ipairs(params) do
+      local how, options = fn(p.name, p.tensor)
+      if how ~= nil and type(how) ~= "string" then
+        bad = string.format("init_net: the function returned %s for %s; expected nothing or an initialiser's name", type(how), p.name)
+        return
+      end
+      if how ~= nil then lp.nn.init(p.tensor, how, options) end
+    end
+  end)
+  if bad then error(bad, 2) end
+  return net
+end
+
 --- @area data
 --- lp.data.named(name [, options]) -> Dataset [, Dataset]
 -- A data set Lopper reads, by name — `"fashion_mnist"`, `"cifar10"` or `"cifar100"` — so a
