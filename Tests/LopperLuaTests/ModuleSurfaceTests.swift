@@ -143,6 +143,7 @@ final class ModuleSurfaceTests: LuaTestCase {
               "return (q:transpose():matmul(q) - lp.eye(3) * 0.25):abs():max():item() < 1e-5 end)()")
         expectError("lp.nn.init(lp.zeros(3), 'kaiming_normal')", "init: 'kaiming_normal' needs a weight with at least 2 dimensions, got [3]")
         expectError("lp.nn.init(lp.zeros(3), 'constant')", "init: constant needs value =")
+        expectError("lp.nn.init(lp.zeros(1, 1):expand(4000, 4000), 'orthogonal')", "orthogonal: a 4000x4000 matrix is too large")
         expectError("lp.nn.init(lp.zeros(3), 'uniform', {a = 2, b = 1})", "init: uniform needs finite a ≤ b, got a 2.0, b 1.0")
         expectError("lp.nn.init(lp.zeros(3, 3), 'pytorch', {gain = 2})", "init: 'pytorch' takes no gain")
         expectError("lp.nn.init(lp.zeros(3, 3), 'normal', {sd = 2})", "init: unknown option 'sd'")

@@ -55,7 +55,10 @@ public struct InitSpec {
     private func orthogonal(_ t: Tensor, gain: Double, _ g: RandomGenerator) throws {
         let rows = t.shape[0], cols = t.count / max(1, rows)
         let tall = max(rows, cols), wide = min(rows, cols)
-        guard Double(tall) * Double(wide) <= Double(1 << 26) else { throw TensorError("orthogonal: a \(rows)x\(cols) matrix is too large (at most 2^26 entries)") }
+        // Gram–Schmidt costs wide²·tall multiply-adds: bounded so that a call ends in seconds.
+        guard Double(tall) * Double(wide) * Double(wide) <= 2e10 else {
+            throw TensorError("orthogonal: a \(rows)x\(cols) matrix is too large (the smaller side squared times the larger must be at most 2·10^10)")
+        }
         // q: `wide` vectors of length `tall`, made orthonormal one after another.
         var q = (0..<(tall * wide)).map { _ in g.normal() }
         for j in 0..<wide {
