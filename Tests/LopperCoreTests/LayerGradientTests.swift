@@ -126,13 +126,4 @@ extension GradientCheckTests {
             XCTAssertTrue("\(e)".contains("linear: input [3,4] does not match weight [2,5]"), "\(e)")
         }
     }
-
-    func testBLASKernelUpgradeOnlyWhenBetterAndNotSetByTheUser() {
-        XCTAssertEqual(BLASKernels.upgrade(current: "Prescott", best: "SkylakeX", userSetting: nil), "SkylakeX")
-        XCTAssertEqual(BLASKernels.upgrade(current: "Haswell", best: "SkylakeX", userSetting: nil), "SkylakeX")
-        XCTAssertNil(BLASKernels.upgrade(current: "Cooperlake", best: "SkylakeX", userSetting: nil))
-        XCTAssertNil(BLASKernels.upgrade(current: "Zen", best: "Haswell", userSetting: nil))
-        XCTAssertNil(BLASKernels.upgrade(current: "Prescott", best: "SkylakeX", userSetting: "Prescott"))
-        XCTAssertNil(BLASKernels.upgrade(current: "Prescott", best: nil, userSetting: nil))
-    }
 }

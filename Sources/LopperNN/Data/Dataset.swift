@@ -242,7 +242,8 @@ public final class BatchIterator {
     let flatten: Bool
     let seed: UInt64
     let prefetch: Bool
-    var position = 0, index = 0
+    /// The number of the next batch.
+    var index = 0
     /// The batch being assembled in the background, and the signal that it is ready.
     private var pending: (ready: DispatchSemaphore, box: Box)?
     private final class Box { var result: Result<(x: Tensor, y: Tensor), Error>? }
@@ -262,8 +263,6 @@ public final class BatchIterator {
         self.prefetch = prefetch
     }
 
-    deinit { pending?.ready.wait() }
-
     /// Batch `k` of the pass, natively assembled.
     private func assemble(_ k: Int) throws -> (x: Tensor, y: Tensor) {
         let start = k * batchSize, end = min(start + batchSize, order.count)
@@ -273,22 +272,22 @@ public final class BatchIterator {
 
     /// The next batch, or nil at the end of the pass.
     public func next() throws -> (x: Tensor, y: Tensor)? {
-        guard position < order.count else { return nil }
-        let k = index
+        guard index < batchCount else { return nil }
         let batch: (x: Tensor, y: Tensor)
         if let (ready, box) = pending {
             ready.wait()
             pending = nil
             batch = try box.result!.get()
         } else {
-            batch = try assemble(k)
+            batch = try assemble(index)
         }
-        position = min(position + batchSize, order.count)
         index += 1
-        if prefetch && position < order.count { startAssembling(index) }
+        if prefetch && index < batchCount { startAssembling(index) }
         return try dataset.finish(batch, flatten: flatten)
     }
 
+    /// The work holds the iterator until it is done, so an iterator left half-way (a loop
+    /// that breaks) goes only once its pending batch is assembled.
     private func startAssembling(_ k: Int) {
         let ready = DispatchSemaphore(value: 0), box = Box()
         pending = (ready, box)
