@@ -55,10 +55,10 @@ func cifarFigures(_ model: String) throws -> (train: Double, batch64: Double, ba
         let xb = try x.narrow(0, 0, batch).contiguous()
         return try net.evaluating {
             try Autograd.noGrad {
-                _ = try net.forward(xb)
+                _ = try net(xb)
                 return try (0..<5).map { _ in
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    _ = try net.forward(xb)
+                    _ = try net(xb)
                     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 }.min()!
             }

@@ -64,7 +64,7 @@ local function value()
     local keys = { "lr", "momentum", "amount", "density", "score", "scope", "rounds", "epochs", "iterations", "batch_size",
       "net", "data", "optimizer", "padding", "stride", "classes", "width", "size", "channels", "shuffle", "allocation",
       "steps", "total", "milestones", "gamma", "weight_decay", "structure", "seed", "samples_per_class",
-      "prefetch", "root", "validation", "augment", "split", "mean", "std", "a", "b", "value", "gain" }
+      "prefetch", "root", "validation", "augment", "split", "mean", "std", "a", "b", "value", "gain", "flat", "largest", "count", "fraction", "optimizer" }
     local t = {}
     for _ = 1, rand(3) do t[pick(keys)] = rand(3) == 1 and pick(pool) or pick(numbers) end
     return t
@@ -110,7 +110,7 @@ local function method_of(obj)
   end
   for _, extra in ipairs({ "forward", "parameters", "named_parameters", "state_dict", "train", "eval", "zero_grad", "step",
       "lr", "set_lr", "set_schedule", "density", "union", "intersection", "invert", "count", "at", "children", "modules",
-      "split", "per_class", "batches", "all", "size", "classes", "sample_shape" }) do
+      "split", "per_class", "batches", "all", "size", "classes", "sample_shape", "on_forward", "on_backward", "remove" }) do
     local ok, m = pcall(function() return obj[extra] end)
     if ok and type(m) == "function" then names[#names + 1] = extra end
   end

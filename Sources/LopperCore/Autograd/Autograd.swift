@@ -56,7 +56,8 @@ public enum Autograd {
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(output): start]
         try with(recording: createGraph) {
             for t in order.reversed() {
-                guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                guard var g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                if let hooks = t.gradHooks { g = try runHooks(hooks, g) }
                 try visit(t, g)
                 guard let node = t.gradFn else { continue }
                 guard !node.released else {
@@ -72,10 +73,24 @@ public enum Autograd {
             }
         }
     }
+
+    /// Hands `g` to each hook in turn; a returned tensor (of g's shape) replaces it.
+    private static func runHooks(_ hooks: [(Tensor) throws -> Tensor?], _ g: Tensor) throws -> Tensor {
+        var g = g
+        for hook in hooks {
+            guard let replaced = try hook(g) else { continue }
+            guard replaced.shape == g.shape else {
+                throw TensorError("backward: a gradient hook returned shape \(describeShape(replaced.shape)) for a gradient of shape \(describeShape(g.shape))")
+            }
+            g = replaced
+        }
+        return g
+    }
 }
 
 extension Tensor {
-    /// Accumulates d(self)/d(leaf) into `leaf.grad` for every leaf that requires grad.
+    /// Accumulates d(self)/d(leaf) into `leaf.grad` for every leaf that requires grad (and
+    /// every non-leaf that `retainsGrad`).
     /// The graph is freed as it is used unless `retainGraph` (default: `createGraph`).
     public func backward(_ seed: Tensor? = nil, createGraph: Bool = false, retainGraph: Bool? = nil) throws {
         // One backward gradient often feeds several inputs (both sides of `a + b`), and the
@@ -84,7 +99,7 @@ extension Tensor {
         var handedOut = Set<ObjectIdentifier>()
         if let seed { handedOut.insert(ObjectIdentifier(seed.storage)) }
         try Autograd.propagate(self, seed: seed, createGraph: createGraph, retainGraph: retainGraph ?? createGraph) { t, g in
-            guard t.gradFn == nil else { return }
+            guard t.gradFn == nil || t.retainsGrad else { return }
             if let old = t.grad {
                 t.grad = createGraph ? try old.add(g) : try Autograd.noGrad { try old.add(g) }
             } else if createGraph {
@@ -105,6 +120,12 @@ extension Tensor {
             if let i = wanted[ObjectIdentifier(t)] { found[i] = g }
         }
         return try Swift.zip(inputs, found).map { input, g in try g ?? Tensor(shape: input.shape) }
+    }
+
+    /// The same values as a new graph node that hands its gradient straight through: a
+    /// point where a hook sees the gradient of exactly one use of this tensor.
+    public func passThrough(_ name: String) -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides, offset: offset).recorded(name, [self]) { g in [g] }
     }
 
     /// The same values, cut from the graph.

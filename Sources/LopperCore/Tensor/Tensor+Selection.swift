@@ -43,7 +43,7 @@ extension Tensor {
     }
 
     @inline(__always)
-    static func less(_ a: Float, _ b: Float) -> Bool { a < b || (!a.isNaN && b.isNaN) }
+    public static func less(_ a: Float, _ b: Float) -> Bool { a < b || (!a.isNaN && b.isNaN) }
 
     /// Rearranges `a` so that a[k] is the element a full sort would put there, smaller or
     /// equal elements before it and greater or equal after it (Hoare's selection with a

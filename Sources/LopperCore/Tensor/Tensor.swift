@@ -17,6 +17,14 @@ public final class Tensor {
     /// A pruning mask of this tensor's shape (1 keeps, 0 removes). Setting one does not
     /// change values; optimizers, state loading and rewinding keep masked entries at zero.
     public var mask: Tensor?
+    /// Functions given this tensor's gradient during backward, in order; one that returns
+    /// a tensor replaces the gradient passed on (module backward hooks, `register_hook`).
+    public var gradHooks: [(Tensor) throws -> Tensor?]?
+    /// Marks a tensor of a Lua-written module as a buffer: state that is saved and loaded
+    /// with the parameters but not trained (`as_buffer`).
+    public var isBuffer = false
+    /// Whether backward keeps this non-leaf tensor's gradient in `grad` (`retain_grad`).
+    public var retainsGrad = false
 
     public init(storage: Storage, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage

@@ -103,17 +103,15 @@ enum ModuleBindings {
         return c.pushNil()
     }
 
-    static let module: LuaClass<Module> = LuaClass("Module", methods: methods, metamethods: [
+    static let module: LuaClass<Module> = LuaClass("Module", methods: methods + HookBindings.moduleMethods + SurgeryBindings.moduleMethods, metamethods: [
         ("__call", LuaFunction("forward") { c in
+            // net(x): forward with the module's hooks (net:forward(x) skips them).
             try c.arity(2, 2)
-            return c.push(try check(c, 1).forward(try c.tensor(2, "an input tensor")))
+            return c.push(try check(c, 1)(try c.tensor(2, "an input tensor")))
         }),
         ("__tostring", LuaFunction("tostring") { c in c.push(try check(c, 1).describe()) }),
         ("__len", LuaFunction("#") { c in c.push(int: try check(c, 1).children.count) }),
-        ("__newindex", LuaFunction("Module") { c in
-            let key = lua_type(c.L, 2) == LUA_TSTRING ? "'\(try c.string(2, "a field name"))'" : c.typeName(2)
-            throw c.error("cannot assign field \(key): a native module's children, parameters and methods are fixed once it is built (build the network with the module you want; net:get(path) reads a child)")
-        }),
+        ("__newindex", SurgeryBindings.assign),
     ], indexer: indexer)
 
     /// The module at `i`: a native module, or a Lua table with `forward` (wrapped).
@@ -295,6 +293,7 @@ enum ModuleBindings {
     static let luaModule = LuaFunction("module") { c in
         try c.arity(1, 1)
         guard LuaModule.isModuleTable(c.L, 1) else { throw c.error("expected a table with a forward function, got \(c.typeName(1))") }
+        try SurgeryBindings.markBuffers(c, 1)
         if lua_getmetatable(c.L, 1) == 0 {
             lua_rawgetp(c.L, lp_registryindex(), luaModuleMetatableKey)
             lua_setmetatable(c.L, 1)
@@ -309,6 +308,7 @@ enum ModuleBindings {
 
     static func install(_ L: OpaquePointer) {
         module.install(L)
+        HookBindings.install(L)
         // The metatable of Lua-written modules: the same methods, and call syntax.
         lua_createtable(L, 0, 3)
         module.pushMethods(L)

@@ -98,8 +98,11 @@ enum TensorMetamethods {
     static let indexer = LuaFunction("index") { c in
         let t = try c.tensor(1)
         if lua_type(c.L, 2) == LUA_TSTRING {
-            // Fields: t.grad; any other unknown name is nil (so t:nosuch() says "nil value").
-            if String(cString: lp_tostring(c.L, 2)) == "grad", let g = t.grad { return c.push(g) }
+            // Fields: t.grad, t.mask (a copy: a mask changed in place would bypass the
+            // optimizer's check); any other unknown name is nil (so t:nosuch() says "nil value").
+            let key = String(cString: lp_tostring(c.L, 2))
+            if key == "grad", let g = t.grad { return c.push(g) }
+            if key == "mask", let m = t.mask { return c.push(try m.clone()) }
             return c.pushNil()
         }
         let v = try element(c, t)

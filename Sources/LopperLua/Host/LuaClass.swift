@@ -67,8 +67,12 @@ public final class LuaClass<T: AnyObject> {
     }
 
     @discardableResult
-    public func push(_ c: LuaCall, _ object: T) -> Int32 {
-        lp_new_object(c.L, key).pointee = Unmanaged.passRetained(object).toOpaque()
+    public func push(_ c: LuaCall, _ object: T) -> Int32 { push(c.L, object) }
+
+    /// Pushes outside a binding call (hooks, callbacks).
+    @discardableResult
+    func push(_ L: OpaquePointer, _ object: T) -> Int32 {
+        lp_new_object(L, key).pointee = Unmanaged.passRetained(object).toOpaque()
         return 1
     }
 

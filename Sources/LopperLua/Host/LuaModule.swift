@@ -41,6 +41,20 @@ final class LuaModule: Module {
         }
     }
 
+    /// Kept with the table (this wrapper is made afresh each time the table is used).
+    override var hooks: ModuleHooks? {
+        get {
+            table.push()
+            defer { lp_pop(L, 1) }
+            return HookBindings.hooks(ofTable: L, -1)
+        }
+        set {
+            table.push()
+            HookBindings.setHooks(ofTable: L, -1, newValue)
+            lp_pop(L, 1)
+        }
+    }
+
     override var summary: String {
         table.push()
         defer { lp_pop(L, 2) }
@@ -85,8 +99,72 @@ final class LuaModule: Module {
         fields { i in
             guard let p = lp_to_tensor(L, i) else { return nil }
             let t = Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
-            return t.requiresGrad && t.gradFn == nil ? t : nil
+            return t.requiresGrad && t.gradFn == nil && !t.isBuffer ? t : nil
         }
+    }
+
+    /// Fields holding tensors marked with `as_buffer`.
+    override var localBuffers: [(String, Tensor)] {
+        fields { i in
+            guard let p = lp_to_tensor(L, i) else { return nil }
+            let t = Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+            return t.isBuffer ? t : nil
+        }
+    }
+
+    /// A child is a field: replacing one sets the field (an integer key for a numbered one).
+    override func replaceChild(_ name: String, with m: Module) throws {
+        guard children.contains(where: { $0.0 == name }) else {
+            throw LuaError("replace: \(summary) has no child '\(name)' (its children: \(childList))")
+        }
+        table.push()
+        if let k = Int(name) { lua_pushinteger(L, lua_Integer(k)) } else { lua_pushstring(L, name) }
+        HookBindings.pushModule(L, m)
+        lua_rawset(L, -3)
+        lp_pop(L, 1)
+    }
+
+    /// A new table with the same metatable: tensor fields copied (values, requires-grad,
+    /// mask, buffer mark), module fields cloned, other values shared.
+    override func clone() throws -> Module {
+        guard lua_checkstack(L, 12) != 0 else { throw LuaError("clone: out of Lua stack space") }
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        table.push()
+        let source = lua_gettop(L)
+        // The pairs first, with raw operations: cloning a child may run Lua code.
+        lua_createtable(L, 16, 0)
+        let pairs = lua_gettop(L)
+        var n: lua_Integer = 0
+        lua_pushnil(L)
+        while lua_next(L, source) != 0 {
+            lua_pushvalue(L, -2)
+            lua_rawseti(L, pairs, n + 1)
+            lua_rawseti(L, pairs, n + 2)
+            n += 2
+        }
+        lua_createtable(L, 0, Int32(n / 2))
+        let copy = lua_gettop(L)
+        for k in stride(from: 1, to: n, by: 2) {
+            lua_rawgeti(L, pairs, k)
+            lua_rawgeti(L, pairs, k + 1)
+            if let p = lp_to_tensor(L, -1) {
+                let t = Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+                let c = try Autograd.noGrad { try t.clone() }
+                c.requiresGrad = t.requiresGrad && t.gradFn == nil
+                c.isBuffer = t.isBuffer
+                c.mask = try t.mask.map { try $0.clone() }
+                lp_pop(L, 1)
+                pushTensor(L, c)
+            } else if let m = ModuleBindings.optionalModule(L, -1) {
+                let c = try m.clone()
+                lp_pop(L, 1)
+                HookBindings.pushModule(L, c)
+            }
+            lua_rawset(L, copy)
+        }
+        if lua_getmetatable(L, source) != 0 { lua_setmetatable(L, copy) }
+        return LuaModule(L, copy)
     }
 
     override var children: [(String, Module)] {

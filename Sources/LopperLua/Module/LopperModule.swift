@@ -10,7 +10,7 @@ public enum LopperModule {
     /// Every function in `lp`: constructors and every tensor method.
     static let functions: [LuaFunction] = TensorFunctions.all + methods + AutogradBindings.functions + TrainBindings.functions + IOBindings.functions + RunBindings.functions + HelpBindings.functions
     /// Methods of tensors (also in `lp`).
-    static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods + LayerFunctions.all
+    static let methods: [LuaFunction] = TensorMethods.all + AutogradBindings.methods + HookBindings.tensorMethods + SurgeryBindings.tensorMethods + TensorIndexing.all + LayerFunctions.all
 
     static func install(_ L: OpaquePointer) {
         // Tensor metatable: metamethods, then __index over the methods table.
@@ -56,7 +56,7 @@ public enum LopperModule {
         setTable(L, "schedule", OptimBindings.schedules)
         setTable(L, "models", TrainBindings.models)
         setTable(L, "checkpoint", IOBindings.checkpoint)
-        setTable(L, "prune", PruneBindings.functions)
+        setTable(L, "prune", PruneBindings.functions + MaskEditBindings.functions)
         MaskBindings.constructor.document(as: "lp.masks")
         MaskBindings.constructor.push(L)
         lua_setfield(L, -2, "masks")

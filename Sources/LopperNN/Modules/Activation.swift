@@ -10,6 +10,8 @@ public final class Elementwise: Module {
         super.init(kind: kind)
     }
 
+    public override func copyStructure() throws -> Module { Elementwise(kind, body) }
+
     public override func forward(_ x: Tensor) throws -> Tensor { try body(x) }
 
     public static func relu() throws -> Elementwise { Elementwise("ReLU") { try $0.relu() } }

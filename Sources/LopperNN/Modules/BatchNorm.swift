@@ -34,6 +34,10 @@ public final class BatchNorm: Module {
     public var channels: Int { weight.count }
     public override var summary: String { "\(kind)(\(channels))" }
 
+    public override func copyStructure() throws -> Module {
+        try BatchNorm(channels, eps: eps, momentum: momentum, spatial: ranks == [4])
+    }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard ranks.contains(x.rank), x.shape[1] == channels else {
             let want = ranks == [4] ? "[N,\(channels),H,W]" : "[N,\(channels)] or [N,\(channels),L]"

@@ -33,6 +33,11 @@ public final class Conv2d: Module {
         "Conv2d(\(inChannels), \(outChannels), kernel=\(weight.shape[2])x\(weight.shape[3]), stride=\(stride.0), padding=\(padding.0)\(bias == nil ? ", bias=false" : ""))"
     }
 
+    public override func copyStructure() throws -> Module {
+        try Conv2d(inChannels, outChannels, kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding,
+                   bias: bias != nil, init: .pytorch)
+    }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         let y = try x.conv2d(weight, bias: bias, stride: stride, padding: padding)
         lastOutputSize = (y.shape[2], y.shape[3])

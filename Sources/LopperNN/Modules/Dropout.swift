@@ -13,6 +13,8 @@ public final class Dropout: Module {
 
     public override var summary: String { "Dropout(\(p))" }
 
+    public override func copyStructure() throws -> Module { try Dropout(p) }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard training, p > 0 else { return x }
         let g = RandomGenerator.shared, keep = 1 - p, scale = 1 / keep

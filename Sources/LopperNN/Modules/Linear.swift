@@ -21,6 +21,8 @@ public final class Linear: Module {
     public var outFeatures: Int { weight.shape[0] }
     public override var summary: String { "Linear(\(inFeatures), \(outFeatures)\(bias == nil ? ", bias=false" : ""))" }
 
+    public override func copyStructure() throws -> Module { try Linear(inFeatures, outFeatures, bias: bias != nil, init: .pytorch) }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
             throw TensorError("Linear: expected an input with \(inFeatures) features in its last dimension, got \(describeShape(x.shape))")

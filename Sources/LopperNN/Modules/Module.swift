@@ -15,6 +15,9 @@ open class Module {
     /// Shape of one input sample, when known (zoo models set it): data-free scores
     /// (SynFlow) and MAC counts use it.
     public var inputShape: [Int]?
+    /// Forward and backward hooks (nil until one is added). Lua-written modules keep theirs
+    /// with their table.
+    open var hooks: ModuleHooks?
 
     public init(kind: String) { self.kind = kind }
 
@@ -24,6 +27,18 @@ open class Module {
     open var localBuffers: [(String, Tensor)] { ownBuffers }
     /// Direct sub-modules, in order.
     open var children: [(String, Module)] { ownChildren }
+
+    /// A deep copy, hooks left behind (`cloneTree`).
+    open func clone() throws -> Module { try cloneTree() }
+
+    /// Replaces the direct child `name` with `m`, under the same name and in the same place.
+    open func replaceChild(_ name: String, with m: Module) throws { try replaceOwnChild(name, with: m) }
+
+    /// A module of the same kind and configuration with fresh tensors (and, for a
+    /// container, any children: `clone` puts copies of the real ones in their place).
+    open func copyStructure() throws -> Module {
+        throw TensorError("clone: a \(kind) cannot be copied")
+    }
 
     open func forward(_ x: Tensor) throws -> Tensor {
         throw TensorError("\(kind): forward is not defined")

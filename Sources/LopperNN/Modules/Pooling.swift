@@ -12,6 +12,7 @@ public final class Pool2d: Module {
     }
 
     public override var summary: String { "\(kind)(\(label))" }
+    public override func copyStructure() throws -> Module { Pool2d(kind, label, body) }
     public override func forward(_ x: Tensor) throws -> Tensor { try body(x) }
 
     public static func max(_ k: Int, stride: Int? = nil, padding: Int = 0) -> Pool2d {

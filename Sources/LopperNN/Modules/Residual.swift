@@ -16,11 +16,15 @@ public final class Residual: Module {
 
     public override var summary: String { scale == 1 ? "Residual" : "Residual(scale=\(scale))" }
 
+    public override func copyStructure() throws -> Module {
+        Residual(body: Elementwise.identity(), shortcut: children.count > 1 ? Elementwise.identity() : nil, scale: scale, relu: activate)
+    }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         let kids = children
-        var y = try kids[0].1.forward(x)
+        var y = try kids[0].1(x)
         if scale != 1 { y = try y.mul(scale) }
-        let skip = kids.count > 1 ? try kids[1].1.forward(x) : x
+        let skip = kids.count > 1 ? try kids[1].1(x) : x
         guard y.shape == skip.shape else {
             throw TensorError("Residual: the body gives \(describeShape(y.shape)) but the shortcut gives \(describeShape(skip.shape))")
         }
@@ -51,12 +55,20 @@ public final class BasicBlock: Module {
         }
     }
 
+    /// The block's children are put in by `clone`, so the shell is built without them.
+    init(scale: Float) {
+        self.scale = scale
+        super.init(kind: "BasicBlock")
+    }
+
+    public override func copyStructure() throws -> Module { BasicBlock(scale: scale) }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         let kids = children
-        var y = try kids[1].1.forward(kids[0].1.forward(x)).relu()
-        y = try kids[3].1.forward(kids[2].1.forward(y))
+        var y = try kids[1].1(kids[0].1(x)).relu()
+        y = try kids[3].1(kids[2].1(y))
         if scale != 1 { y = try y.mul(scale) }
-        let skip = kids.count > 4 ? try kids[4].1.forward(x) : x
+        let skip = kids.count > 4 ? try kids[4].1(x) : x
         return try y.add(skip).relu()
     }
 }

@@ -10,9 +10,11 @@ public final class Sequential: Module {
 
     public convenience init(_ layers: [Module]) { self.init(layers.map { (nil, $0) }) }
 
+    public override func copyStructure() throws -> Module { Sequential([], kind: kind) }
+
     public override func forward(_ x: Tensor) throws -> Tensor {
         var y = x
-        for (_, m) in children { y = try m.forward(y) }
+        for (_, m) in children { y = try m(y) }
         return y
     }
 }

@@ -66,7 +66,7 @@ public enum Trainer {
             while let (x, y) = try batches.next() {
                 if let limit = iterations, result.iterations >= limit { break }
                 batch += 1
-                let out = try net.forward(x)
+                let out = try net(x)
                 let l = try lossFn(out, y)
                 guard l.count == 1 else { throw TensorError("train: the loss must be one number, got shape \(describeShape(l.shape))") }
                 optimizer.zeroGrad()
@@ -108,7 +108,7 @@ public enum Trainer {
             var start = 0
             while start < x.shape[0] {
                 let n = min(batchSize, x.shape[0] - start)
-                parts.append(try net.forward(try x.narrow(0, start, n)))
+                parts.append(try net(try x.narrow(0, start, n)))
                 start += n
             }
             return parts.count == 1 ? parts[0] : try Tensor.cat(parts, dim: 0)
@@ -134,7 +134,7 @@ public enum Trainer {
             var hits = [Int](repeating: 0, count: data.classes), seen = [Int](repeating: 0, count: data.classes)
             while var (x, y) = try batches.next() {
                 if let transform { (x, y) = try transform(x, y) }
-                let out = try net.forward(x)
+                let out = try net(x)
                 let b = x.shape[0]
                 total += Double(try lossFn(out, y).item()) * Double(b)
                 n += b

@@ -79,7 +79,7 @@ public enum Scores {
     /// Gradients of the mean cross-entropy on (x, y) with respect to the targets.
     static func lossGradients(_ net: Module, _ targets: [PrunableTensor], _ x: Tensor, _ y: Tensor,
                               temperature: Float = 1, createGraph: Bool = false) throws -> [Tensor] {
-        var out = try net.forward(x)
+        var out = try net(x)
         if temperature != 1 { out = try out.div(temperature) }
         return try out.crossEntropy(y).gradients(wrt: targets.map { $0.tensor }, createGraph: createGraph)
     }

@@ -23,7 +23,7 @@ extension Scores {
             }
             let scaled = try Autograd.noGrad { try SynFlowScaling.rescale(net, 1) } != nil
             let x = try Tensor(filled: 1, shape: [1] + inputShape)
-            let r = try net.forward(x).sum()
+            let r = try net(x).sum()
             let value = try r.item()
             guard value.isFinite else {
                 throw TensorError("score synflow: R = 1ᵀ(∏|W|)1 overflowed float32 (\(value))" +

@@ -23,7 +23,7 @@ enum Connectivity {
                     if !m.localParameters.isEmpty && m.children.isEmpty { return nil }
                 }
             }
-            let y = try net.forward(Tensor(filled: 1, shape: [1] + inputShape))
+            let y = try net(Tensor(filled: 1, shape: [1] + inputShape))
             return try y.abs().sum().item() > 0
         } }
     }

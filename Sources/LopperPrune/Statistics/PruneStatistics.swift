@@ -32,7 +32,7 @@ public struct PruneStatistics {
     public init(_ net: Module, targets: [PrunableTensor]) throws {
         let convs = targets.compactMap { $0.layer as? Conv2d }
         if convs.contains(where: { $0.lastOutputSize == nil }), let shape = net.inputShape {
-            _ = try net.evaluating { try Autograd.noGrad { try net.forward(Tensor(filled: 0, shape: [1] + shape)) } }
+            _ = try net.evaluating { try Autograd.noGrad { try net(Tensor(filled: 0, shape: [1] + shape)) } }
         }
         layers = try targets.map { t in
             let nz = try PruneStatistics.nonzeros(t.tensor)
