@@ -12,8 +12,8 @@ import LopperPrune
 ///     lp.prune.prune(net, {score = "synflow", density = 0.01, iterations = 100})
 enum PruneBindings {
     static let selectionKeys = ["include_bias", "include_norm", "exclude_first", "exclude_last", "exclude", "only"]
-    static let dataKeys = ["data", "batch_size", "batches", "samples_per_class", "temperature", "input_shape"]
-    static let pruneKeys = ["score", "amount", "density", "scope", "allocation", "overrides", "structure",
+    static let dataKeys = ["data", "batch_size", "batches", "samples_per_class", "temperature", "input_shape", "beta"]
+    static let pruneKeys = ["score", "amount", "density", "count", "scope", "allocation", "overrides", "structure",
                             "min_per_layer", "iterations", "schedule"] + selectionKeys + dataKeys
 
     /// A Lua list of strings.
@@ -47,6 +47,7 @@ enum PruneBindings {
         if let v = try o.int("batches") { d.batches = v }
         if let v = try o.int("samples_per_class") { d.samplesPerClass = v }
         if let v = try o.float("temperature") { d.temperature = v }
+        if let v = try o.number("beta") { d.beta = v }
         guard d.batchSize >= 1, d.batches >= 1, d.samplesPerClass >= 1, d.temperature > 0 else {
             throw c.error("batch_size, batches, samples_per_class and temperature must be positive")
         }
@@ -168,13 +169,14 @@ enum PruneBindings {
             let net = try ModuleBindings.check(c, 1)
             let o = try LuaOptions(c, 2, known: pruneKeys)
             let targets = try selection(o, c).select(net, op: c.name)
-            let amount = try o.number("amount"), density = try o.number("density")
+            let amount = try o.number("amount"), density = try o.number("density"), count = try o.int("count")
             var spec: PruneSpec
-            switch (amount, density) {
-            case (let a?, nil): spec = PruneSpec(target: .amount(a))
-            case (nil, let d?): spec = PruneSpec(target: .density(d))
-            case (nil, nil): throw c.error("expected option amount (fraction of what remains to remove) or density (fraction to keep)")
-            default: throw c.error("give amount or density, not both")
+            switch (amount, density, count) {
+            case (let a?, nil, nil): spec = PruneSpec(target: .amount(a))
+            case (nil, let d?, nil): spec = PruneSpec(target: .density(d))
+            case (nil, nil, let k?): spec = PruneSpec(target: .count(k))
+            case (nil, nil, nil): throw c.error("expected option amount (fraction of what remains to remove), density (fraction to keep) or count (how many to remove)")
+            default: throw c.error("give one of amount, density and count")
             }
             if let s = try o.string("scope") {
                 guard let v = PruneSpec.Scope(rawValue: s) else { throw c.error("unknown scope '\(s)' (known: global, layer)") }
@@ -208,6 +210,13 @@ enum PruneBindings {
                 return out
             }) { spec.overrides = table }
             let data = try scoreData(o, c, net)
+            if let name = try o.get("score", { lua_type(c.L, $0) == LUA_TSTRING ? try c.string($0, "score") : nil }) ?? nil,
+               let kind = ScoreKind(rawValue: name), kind.ranksChannels {
+                guard spec.structure == .channel else {
+                    throw c.error("score '\(name)' ranks channels by their outputs: give structure = \"channel\"")
+                }
+                spec.channelReduce = .max
+            }
             guard let f = try o.get("score", { try scoreFunction(c, $0, net: net, netIndex: 1, targets: targets, data: data) }) else {
                 throw c.error("expected option score (\(ScoreKind.allCases.map { $0.rawValue }.joined(separator: ", ")), or a function)")
             }

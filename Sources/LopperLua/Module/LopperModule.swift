@@ -51,7 +51,7 @@ public enum LopperModule {
         OptimBindings.install(L)
         PruneBindings.install(L)
         RunBindings.install(L)
-        setTable(L, "nn", ModuleBindings.constructors + [ModuleBindings.luaModule])
+        setTable(L, "nn", ModuleBindings.constructors + [ModuleBindings.luaModule, CaptureBindings.capture])
         setTable(L, "optim", OptimBindings.optimizers)
         setTable(L, "schedule", OptimBindings.schedules)
         setTable(L, "models", TrainBindings.models)

@@ -5,9 +5,13 @@ import LopperNN
 public enum ScoreKind: String, CaseIterable {
     case magnitude, random, snip, grasp, synflow, taylor, gradient, l1, l2
     case bnScale = "bn_scale"
+    case fisher, apoz
+    case activationNorm = "activation_norm"
 
     /// Whether the score reads a data set.
-    public var needsData: Bool { [.snip, .grasp, .taylor, .gradient].contains(self) }
+    public var needsData: Bool { [.snip, .grasp, .taylor, .gradient, .fisher, .apoz, .activationNorm].contains(self) }
+    /// Whether the score gives one value a channel (from the layer's outputs).
+    public var ranksChannels: Bool { [.fisher, .apoz, .activationNorm].contains(self) }
 }
 
 /// What data-driven scores read, with the papers' defaults.
@@ -20,6 +24,9 @@ public struct ScoreData {
     /// GraSP: samples drawn per class (Wang et al.: 10) and the logit temperature (200).
     public var samplesPerClass = 10
     public var temperature: Float = 200
+    /// Fisher pruning's cost penalty (Theis et al.): the score is Δ − beta · (MACs a sample
+    /// that removing the channel saves).
+    public var beta: Double = 0
 
     public init(dataset: Dataset) { self.dataset = dataset }
 }
@@ -46,6 +53,7 @@ public enum Scores {
         case .grasp: return try grasp(net, targets, data!, rng: rng)
         case .synflow: return try synflow(net, targets)
         case .bnScale: return try batchNormScale(net, targets)
+        case .fisher, .apoz, .activationNorm: return try activationScores(kind, net: net, targets: targets, data: data!, rng: rng)
         }
     }
 

@@ -4,7 +4,11 @@ import Foundation
 public struct PruneSpec {
     /// How much: a fraction of what remains to remove (like `torch.nn.utils.prune`), or the
     /// fraction of all prunable weights to keep.
-    public enum Target { case amount(Double), density(Double) }
+    /// Or exactly `count` units (weights, or channels) removed, chosen across the layers.
+    public enum Target { case amount(Double), density(Double), count(Int) }
+    /// How a channel's score comes from its weights' scores: their sum, or their largest
+    /// (scores that give the channel's value to each of its weights).
+    public enum ChannelReduce { case sum, max }
     /// One threshold over all layers, or the same fraction in each.
     public enum Scope: String { case global, layer }
     /// Single weights, or whole output channels (rows of Linear, filters of Conv2d).
@@ -20,6 +24,7 @@ public struct PruneSpec {
     /// half the rate): those layers are pruned alone, the rest by `scope`.
     public var overrides: [String: Double] = [:]
     public var structure: Structure = .unstructured
+    public var channelReduce: ChannelReduce = .sum
     /// Global pruning keeps at least this many units per layer (weights or channels),
     /// even when the target is missed by it.
     public var minPerLayer = 0

@@ -27,8 +27,11 @@ public enum Pruner {
     public static func prune(_ net: Module, targets: [PrunableTensor], spec: PruneSpec,
                              score: ScoreFunction) throws -> PruneReport {
         try validate(spec, targets)
-        let units = try targets.map { try Units($0, spec.structure) }
+        let units = try targets.map { try Units($0, spec.structure, reduce: spec.channelReduce) }
         let start = units.map { $0.keptCount() }
+        if case .count(let k) = spec.target, k > start.reduce(0, +) {
+            throw TensorError("prune: count \(k) is more than the \(start.reduce(0, +)) \(spec.structure == .channel ? "channels" : "weights") left")
+        }
         let groups = groups(spec, targets)
         let finals = finalKeeps(spec, targets, groups, units, start)
         let progress = spec.iterations > 1 ? ProgressLine("prune", total: spec.iterations) : nil
@@ -68,6 +71,11 @@ public enum Pruner {
         switch spec.target {
         case .amount(let a): guard a >= 0 && a <= 1 else { throw TensorError("prune: amount must be in [0, 1], got \(a)") }
         case .density(let d): guard d >= 0 && d <= 1 else { throw TensorError("prune: density must be in [0, 1], got \(d)") }
+        case .count(let k):
+            guard k >= 0 else { throw TensorError("prune: count must be non-negative, got \(k)") }
+            guard spec.scope == .global, spec.overrides.isEmpty, spec.allocation == .uniform else {
+                throw TensorError("prune: count chooses across all layers: it takes neither scope = \"layer\", overrides nor an allocation")
+            }
         }
         guard spec.iterations >= 1 else { throw TensorError("prune: iterations must be at least 1, got \(spec.iterations)") }
         guard spec.minPerLayer >= 0 else { throw TensorError("prune: min_per_layer must be non-negative, got \(spec.minPerLayer)") }
@@ -109,6 +117,8 @@ public enum Pruner {
                 let amount = g.count == 1 ? spec.overrides[targets[g[0]].name] ?? a : a
                 return k - Int((amount * Double(k)).rounded(.toNearestOrEven))
             }
+        case .count(let k):
+            return kept.map { $0 - min(k, $0) }
         case .density(let d):
             let densities = spec.allocation.densities(shapes: units.map { $0.target.tensor.shape }, density: d)
             var out = zip(groups, kept).map { g, k -> Int in
@@ -173,9 +183,12 @@ final class Units {
     let size: Int
     var kept: [Bool]
 
-    init(_ target: PrunableTensor, _ structure: PruneSpec.Structure) throws {
+    let reduce: PruneSpec.ChannelReduce
+
+    init(_ target: PrunableTensor, _ structure: PruneSpec.Structure, reduce: PruneSpec.ChannelReduce = .sum) throws {
         self.target = target
         self.structure = structure
+        self.reduce = reduce
         let t = target.tensor
         let mask = try (t.mask ?? Tensor(filled: 1, shape: t.shape)).contiguous()
         if structure == .channel {
@@ -192,14 +205,13 @@ final class Units {
 
     func keptCount() -> Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
-    /// Per-unit scores: the element scores, or their sums over each channel.
+    /// Per-unit scores: the element scores, or their sums (or largest) over each channel.
     func scores(_ s: Tensor) throws -> [Float] {
         let c = try s.contiguous()
         if size == 1 { return Array(UnsafeBufferPointer(start: c.data, count: count)) }
         return (0..<count).map { r in
-            var sum: Float = 0
-            for k in 0..<size { sum += c.data[r * size + k] }
-            return sum
+            let row = UnsafeBufferPointer(start: c.data + r * size, count: size)
+            return reduce == .max ? row.max()! : row.reduce(0, +)
         }
     }
 
