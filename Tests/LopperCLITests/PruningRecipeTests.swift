@@ -65,4 +65,23 @@ final class PruningRecipeTests: XCTestCase {
         // conv1 keeps 3 of 6 filters and conv2 8 of 16: the convolutions' MACs fall to 57.07%.
         XCTAssertEqual(rows[1][3], "57.07", out)
     }
+
+    func testFisherPruningRemovesChannelsOneAtATimeAgainstL1AtEqualMACs() throws {
+        let out = try run("fisher_pruning", ["steps=60", "every=5", "channels=3", "finetune=10", "batches=1"])
+        let rows = table(out, after: "lenet5: channels removed one at a time")
+        XCTAssertEqual(rows.map { $0[0] }, ["dense", "fisher", "l1"], out)
+        XCTAssertEqual(rows[1][1], "3", out)
+        // L1 stops at the first count whose MACs are no more than Fisher's
+        let fisherMACs = Double(rows[1][3]) ?? 0, l1MACs = Double(rows[2][4]) ?? .infinity
+        XCTAssertLessThanOrEqual(l1MACs, fisherMACs, out)
+        for r in rows { XCTAssertGreaterThan(Double(r.last!) ?? 0, 20, out) }
+    }
+
+    func testRobustPruningAtInitRescalesTheKeptWeights() throws {
+        let out = try run("robust_pruning_at_init", ["depth=6", "width=32", "steps=10", "density=0.2", "resnet=false"])
+        let rows = table(out, after: "Pruned at init to 20%")
+        XCTAssertEqual(rows.count, 3, out)
+        XCTAssertEqual(rows.map { $0.suffix(4).first! }, ["dense", "pruned", "rescaled"], out)
+        XCTAssertEqual(rows[1][rows[1].count - 3], "20.00", out)
+    }
 }

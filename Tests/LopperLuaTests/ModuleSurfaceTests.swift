@@ -74,7 +74,7 @@ final class ModuleSurfaceTests: LuaTestCase {
         return r.iterations == 20 and r.stopped and steps == 20 and typed and ev.count == 10000 and ev.accuracy > 0.5
         """)
         expectError("lp.train{net = lp.nn.ReLU(), data = 1, optimizer = 2, epochs = 1}", "train: expected a Dataset, got number")
-        expectError("lp.nn.Linear(3, 2, {bais = true})", "Linear: unknown option 'bais' (known: bias, init; see help(lp.nn.Linear))")
+        expectError("lp.nn.Linear(3, 2, {bais = true})", "Linear: unknown option 'bais' (known: bias, bias_init, init; see help(lp.nn.Linear))")
         expectError("lp.nn.Linear(3, 2)(lp.ones(2, 4))", "Linear: expected an input with 3 features in its last dimension, got [2,4]")
         expectError("lp.models.build('lenet7')", "unknown model 'lenet7'")
         expectError("lp.optim.SGD(lp.nn.Linear(2, 2), {})", "SGD: expected option lr")
@@ -166,5 +166,21 @@ final class ModuleSurfaceTests: LuaTestCase {
         """)
         expectError("lp.nn.init_net(lp.models.lenet5(), function() return 3 end)", "init_net: the function returned number for conv1.weight")
         expectError("lp.nn.init_net(3, print)", "init_net: expected a module and a function(name, tensor), got number and function")
+    }
+
+    func testBiasInitFillsEveryBiasWithTheAskedMoments() {
+        check("""
+        lp.manual_seed(8)
+        local fc = lp.nn.Linear(10, 20000, {bias_init = {"normal", mean = 0.5, std = 0.2}})
+        local m, s = fc.bias:mean():item(), fc.bias:std():item()
+        local conv = lp.nn.Conv2d(1, 4, 3, {bias_init = {"constant", value = 0.1}})
+        local net = lp.models.lenet5{bias_init = "zeros"}
+        local zero = true
+        for _, p in ipairs(net:parameters()) do if p.name:match("bias$") then zero = zero and p.tensor:abs():max():item() == 0 end end
+        -- 20,000 draws: the mean is within 4 standard errors (0.2/√20000 ≈ 0.0014)
+        return math.abs(m - 0.5) < 0.006 and math.abs(s - 0.2) < 0.006 and conv.bias:equal(lp.full({4}, 0.1)) and zero
+        """)
+        expectError("lp.nn.Linear(2, 2, {bias_init = {'normal', sdt = 1}})", "bias_init: unknown option 'sdt'")
+        expectError("lp.models.lenet5{bias_init = 'kaiming_normal'}", "unknown initialiser 'kaiming_normal' for biases")
     }
 }

@@ -158,23 +158,77 @@ enum ModuleBindings {
         try o.string("init").map { try Initializer.named($0, op: c.name) } ?? .pytorch
     }
 
+    /// `bias_init = "zeros"` or `{"normal", std = 0.2}` (lp.nn.init's names and options):
+    /// refills the bias of every Linear and Conv2d in `m`; absent, biases keep PyTorch's default.
+    static func applyBiasInit(_ o: LuaOptions, _ c: LuaCall, _ m: Module) throws {
+        guard let (name, spec) = try o.get("bias_init", { i -> (String, InitSpec) in
+            if lua_type(c.L, i) == LUA_TSTRING { return (try c.string(i, "bias_init"), InitSpec()) }
+            guard lua_type(c.L, i) == LUA_TTABLE else { throw c.error("expected bias_init as a name or {name, std = …}, got \(c.typeName(i))") }
+            let t = lua_absindex(c.L, i)
+            lua_rawgeti(c.L, t, 1)
+            let name = try c.string(-1, "bias_init[1] (the initialiser's name)")
+            c.pop()
+            lua_pushnil(c.L)
+            while lua_next(c.L, t) != 0 {
+                c.pop()
+                let key = lua_type(c.L, -1) == LUA_TSTRING ? String(cString: lp_tostring(c.L, -1)) : nil
+                let positional = lua_type(c.L, -1) == LUA_TNUMBER && lp_tonumber(c.L, -1) == 1
+                guard positional || ["mean", "std", "a", "b", "value"].contains(key ?? "") else {
+                    let shown = key.map { "'\($0)'" } ?? c.typeName(-1)
+                    c.pop()
+                    throw c.error("bias_init: unknown option \(shown) (known: mean, std, a, b, value)")
+                }
+            }
+            var spec = InitSpec()
+            for key in ["mean", "std", "a", "b", "value"] {
+                lua_pushstring(c.L, key)
+                lua_rawget(c.L, t)
+                defer { c.pop() }
+                guard !c.isNil(-1) else { continue }
+                let v = try c.number(-1, "bias_init.\(key)")
+                switch key {
+                case "mean": spec.mean = v
+                case "std": spec.std = v
+                case "a": spec.a = v
+                case "b": spec.b = v
+                default: spec.value = v
+                }
+            }
+            return (name, spec)
+        }) else { return }
+        guard name != "pytorch" else { return }
+        guard InitSpec.names.contains(name), name != "orthogonal" else {
+            throw c.error("bias_init: unknown initialiser '\(name)' for biases (known: pytorch, normal, uniform, constant, zeros, ones)")
+        }
+        try Autograd.noGrad {
+            for (_, layer) in m.namedModules() {
+                guard let bias = (layer as? Linear)?.bias ?? (layer as? Conv2d)?.bias else { continue }
+                try spec.fill(bias, name, op: c.name)
+            }
+        }
+    }
+
     /// Constructors in `lp.nn`.
     static let constructors: [LuaFunction] = [
         LuaFunction("Linear") { c in
             // Linear(in, out [, {bias = true, init = "pytorch"}])
             try c.arity(2, 3)
-            let o = try LuaOptions(c, 3, known: ["bias", "init"])
-            return module.push(c, try Linear(try c.int(1, "in_features"), try c.int(2, "out_features"),
-                                             bias: try o.bool("bias") ?? true, init: try initializer(o, c)))
+            let o = try LuaOptions(c, 3, known: ["bias", "init", "bias_init"])
+            let m = try Linear(try c.int(1, "in_features"), try c.int(2, "out_features"),
+                               bias: try o.bool("bias") ?? true, init: try initializer(o, c))
+            try applyBiasInit(o, c, m)
+            return module.push(c, m)
         },
         LuaFunction("Conv2d") { c in
             // Conv2d(in, out, kernel [, {stride = 1, padding = 0, bias = true, init = "pytorch"}])
             try c.arity(3, 4)
-            let o = try LuaOptions(c, 4, known: ["stride", "padding", "bias", "init"])
-            return module.push(c, try Conv2d(try c.int(1, "in_channels"), try c.int(2, "out_channels"),
-                                             kernel: try c.pair(3, "kernel"), stride: try o.pair("stride") ?? (1, 1),
-                                             padding: try o.pair("padding") ?? (0, 0), bias: try o.bool("bias") ?? true,
-                                             init: try initializer(o, c)))
+            let o = try LuaOptions(c, 4, known: ["stride", "padding", "bias", "init", "bias_init"])
+            let m = try Conv2d(try c.int(1, "in_channels"), try c.int(2, "out_channels"),
+                               kernel: try c.pair(3, "kernel"), stride: try o.pair("stride") ?? (1, 1),
+                               padding: try o.pair("padding") ?? (0, 0), bias: try o.bool("bias") ?? true,
+                               init: try initializer(o, c))
+            try applyBiasInit(o, c, m)
+            return module.push(c, m)
         },
         batchNorm("BatchNorm1d", spatial: false),
         batchNorm("BatchNorm2d", spatial: true),

@@ -116,7 +116,15 @@ enum TrainBindings {
         },
     ]
 
-    static let modelOptions = ["data", "classes", "channels", "size", "width", "batch_norm", "init", "residual_scale"]
+    static let modelOptions = ["data", "classes", "channels", "size", "width", "batch_norm", "init", "bias_init", "residual_scale"]
+
+    /// A zoo model built from the options at `i`.
+    static func buildModel(_ c: LuaCall, _ name: String, _ i: Int32) throws -> Int32 {
+        let o = try LuaOptions(c, i, known: modelOptions)
+        let net = try Zoo.build(name, try zooOptions(o, c))
+        try ModuleBindings.applyBiasInit(o, c, net)
+        return ModuleBindings.module.push(c, net)
+    }
 
     static func zooOptions(_ o: LuaOptions, _ c: LuaCall) throws -> Zoo.Options {
         var z = Zoo.Options()
@@ -148,13 +156,12 @@ enum TrainBindings {
     static let models: [LuaFunction] = Zoo.names.map { name in
         LuaFunction(name) { c in
             try c.arity(0, 1)
-            return ModuleBindings.module.push(c, try Zoo.build(name, try zooOptions(try LuaOptions(c, 1, known: modelOptions), c)))
+            return try buildModel(c, name, 1)
         }
     } + [
         LuaFunction("build") { c in
             try c.arity(1, 2)
-            let name = try c.string(1, "model name")
-            return ModuleBindings.module.push(c, try Zoo.build(name, try zooOptions(try LuaOptions(c, 2, known: modelOptions), c)))
+            return try buildModel(c, try c.string(1, "model name"), 2)
         },
     ]
 }
