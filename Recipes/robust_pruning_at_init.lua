@@ -16,6 +16,7 @@ local cfg = lp.config{
   density = 0.05, score = "magnitude",
   steps = 400, lr = 1e-3, momentum = 0.9, batch = 100,
   resnet = true, resnet_width = 0.25, -- the Stable ResNet-20 (residual_scale = 1/√9 blocks)
+  resnet_lr = 0.05,
   seed = 1,
 }
 local train = lp.data.named(cfg.data, {root = cfg.root})
@@ -33,7 +34,7 @@ local function eoc_mlp()
     fan_in = cfg.width
   end
   layers[#layers + 1] = {"out", lp.nn.Linear(fan_in, train:classes())}
-  return lp.nn.init_net(lp.nn.Sequential(layers), function(name, t)
+  return lp.nn.init_net(lp.nn.Sequential(layers), function(name)
     if name:match("bias$") then return "normal", {std = cfg.sigma_b} end
     return "kaiming_normal", {gain = cfg.sigma_w}              -- std = σ_w/√fan_in
   end)
@@ -57,7 +58,7 @@ local function rescale(net, before)
 end
 
 local rows = {}
-local function run(label, build, prune, rescaled)
+local function run(label, build, prune, rescaled, lr)
   lp.manual_seed(cfg.seed)
   local net = build()
   local density = 1
@@ -66,7 +67,7 @@ local function run(label, build, prune, rescaled)
     density = lp.prune.prune(net, {score = cfg.score, density = cfg.density, scope = "layer"}).density
     if rescaled then rescale(net, before) end
   end
-  local opt = lp.optim.SGD(net, {lr = cfg.lr, momentum = cfg.momentum})
+  local opt = lp.optim.SGD(net, {lr = lr or cfg.lr, momentum = cfg.momentum})
   local r = lp.train{net = net, data = train, optimizer = opt, batch_size = cfg.batch, iterations = cfg.steps}
   local acc = 100 * lp.evaluate(net, test).accuracy
   rows[#rows + 1] = {label, prune and (rescaled and "pruned + rescaled" or "pruned") or "dense", 100 * density, r.loss, acc}
@@ -78,8 +79,9 @@ run(mlp, eoc_mlp, false, false)
 run(mlp, eoc_mlp, true, false)
 run(mlp, eoc_mlp, true, true)
 if cfg.resnet then
-  run("Stable ResNet-20", stable_resnet, true, false)
-  run("Stable ResNet-20", stable_resnet, true, true)
+  run("Stable ResNet-20", stable_resnet, false, false, cfg.resnet_lr)
+  run("Stable ResNet-20", stable_resnet, true, false, cfg.resnet_lr)
+  run("Stable ResNet-20", stable_resnet, true, true, cfg.resnet_lr)
 end
 lp.table{title = string.format("Pruned at init to %g%% (%s, layer-wise), then %d SGD steps", 100 * cfg.density, cfg.score, cfg.steps),
          columns = {"network", "variant", "density %", "final loss", "test acc %"}, format = "%.2f", rows = rows}

@@ -64,7 +64,8 @@ local function value()
     local keys = { "lr", "momentum", "amount", "density", "score", "scope", "rounds", "epochs", "iterations", "batch_size",
       "net", "data", "optimizer", "padding", "stride", "classes", "width", "size", "channels", "shuffle", "allocation",
       "steps", "total", "milestones", "gamma", "weight_decay", "structure", "seed", "samples_per_class",
-      "prefetch", "root", "validation", "augment", "split", "mean", "std", "a", "b", "value", "gain", "flat", "largest", "count", "fraction", "beta", "gradients", "keep" }
+      "prefetch", "root", "validation", "augment", "split", "mean", "std", "a", "b", "value", "gain",
+      "flat", "largest", "count", "fraction", "beta", "gradients", "keep", "bias_init" }
     local t = {}
     for _ = 1, rand(3) do t[pick(keys)] = rand(3) == 1 and pick(pool) or pick(numbers) end
     return t

@@ -94,6 +94,9 @@ final class SelectionTests: XCTestCase {
         }
         XCTAssertEqual(r2.collapsed, [])
         XCTAssertEqual(kept(targets2)[1], 3)
+        // The floor moves the removals to the other layers: the total is still exact.
+        let total = targets2.reduce(0) { $0 + $1.tensor.count }
+        XCTAssertEqual(kept(targets2).reduce(0, +), total - Int((0.4 * Double(total)).rounded(.toNearestOrEven)))
     }
 
     func testChannelPruningMasksWholeRowsBiasesAndTheFollowingNorm() throws {

@@ -25,8 +25,9 @@ public struct PruneSpec {
     public var overrides: [String: Double] = [:]
     public var structure: Structure = .unstructured
     public var channelReduce: ChannelReduce = .sum
-    /// Global pruning keeps at least this many units per layer (weights or channels),
-    /// even when the target is missed by it.
+    /// Global pruning keeps at least this many units per layer (weights or channels); what
+    /// a layer at its floor cannot give is taken from the others (the target is missed only
+    /// when every layer is at its floor).
     public var minPerLayer = 0
     /// Rounds of scoring and pruning (SynFlow: 100), the target reached at the last.
     public var iterations = 1

@@ -144,6 +144,21 @@ public enum Pruner {
         }
         let remove = candidates.count - keep
         guard remove > 0 else { return }
+        if minPerLayer > 0 {
+            // Lowest first, skipping a layer once it is down to its floor: the count stays
+            // exact, taken from the other layers, while any can give.
+            var left = Dictionary(group.map { i in (i, candidates.filter { $0.1 == i }.count) }, uniquingKeysWith: { a, _ in a })
+            let floor = Dictionary(group.map { i in (i, min(minPerLayer, left[i]!)) }, uniquingKeysWith: { a, _ in a })
+            var taken = 0
+            for c in candidates.enumerated().sorted(by: { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }).map({ $0.element }) {
+                guard taken < remove else { break }
+                guard left[c.1]! > floor[c.1]! else { continue }
+                units[c.1].kept[c.2] = false
+                left[c.1]! -= 1
+                taken += 1
+            }
+            return
+        }
         var removed: [Bool]
         if remove >= candidates.count {
             removed = Array(repeating: true, count: candidates.count)
@@ -158,17 +173,6 @@ public enum Pruner {
                 if c.0 < threshold { return true }
                 if c.0 == threshold && below < remove { below += 1; return true }
                 return false
-            }
-        }
-        if minPerLayer > 0 {
-            for i in group {
-                let mine = candidates.indices.filter { candidates[$0].1 == i }
-                let left = mine.filter { !removed[$0] }.count
-                let floor = min(minPerLayer, mine.count)
-                if left < floor {
-                    let back = mine.filter { removed[$0] }.sorted { candidates[$0].0 > candidates[$1].0 }.prefix(floor - left)
-                    for j in back { removed[j] = false }
-                }
             }
         }
         for (j, c) in candidates.enumerated() where removed[j] { units[c.1].kept[c.2] = false }
