@@ -47,6 +47,7 @@ enum TrainBindings {
     }
 
     static let functions: [LuaFunction] = [
+        time,
         LuaFunction("train") { c in
             // train{net, data, optimizer, batch_size = 60, epochs | iterations, shuffle = true,
             //       drop_last = false, prefetch = true, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info)}
@@ -115,6 +116,24 @@ enum TrainBindings {
             return c.push(try Trainer.predict(net, x, batchSize: try o.int("batch_size") ?? 1000))
         },
     ]
+
+    /// `lp._time(net, {input, batch, mode, repeats, warmup})` → seconds of each timed pass;
+    /// `lp.benchmark` (prelude.lua) is built on it.
+    static let time = LuaFunction("_time") { c in
+        try c.arity(2, 2)
+        let net = try ModuleBindings.check(c, 1)
+        let o = try LuaOptions(c, 2, known: ["input", "batch", "mode", "repeats", "warmup"])
+        guard let input = try o.get("input", { try c.intList($0, "input") }) ?? net.inputShape else {
+            throw c.error("the network does not know its input shape: give input = {C, H, W} (or {features})")
+        }
+        let name = try o.string("mode") ?? "inference"
+        guard let mode = Benchmark.Mode(rawValue: name) else { throw c.error("unknown mode '\(name)' (known: inference, train)") }
+        let seconds = try Benchmark.time(net, input: input, batch: try o.int("batch") ?? 1, mode: mode,
+                                         repeats: try o.int("repeats") ?? 20, warmup: try o.int("warmup") ?? 3)
+        lua_createtable(c.L, Int32(seconds.count), 0)
+        for (k, s) in seconds.enumerated() { c.push(s); lua_rawseti(c.L, -2, lua_Integer(k + 1)) }
+        return 1
+    }
 
     static let modelOptions = ["data", "classes", "channels", "size", "width", "batch_norm", "init", "bias_init", "residual_scale"]
 

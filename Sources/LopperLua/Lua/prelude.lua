@@ -533,6 +533,71 @@ function lp.nn.init_net(net, fn)
   return net
 end
 
+--- @area train
+--- lp.benchmark(net [, options]) -> table
+-- Times `net` on a batch of random inputs: `repeats` timed passes after `warmup` untimed
+-- ones, in `"inference"` mode (evaluation mode, no graph) or `"train"` (forward and
+-- backward, no optimizer step). Returns `{median_ms, min_ms, max_ms, per_sample_ms,
+-- samples_per_s, batch, mode}`, logged with `lp.log` so it lands in the run's report. Given
+-- a table of named networks (`{dense = a, compacted = b}`, or a list of `{name, net}`), it
+-- times each in turn and prints a table with each one's speed-up over the first.
+-- - `input` (list of integers): one sample's shape (zoo models know it).
+-- - `batch` (integer, default `1`): samples a pass.
+-- - `mode` (string, default `"inference"`): `"inference"` or `"train"`.
+-- - `repeats` (integer, default `20`): timed passes; the median is quoted.
+-- - `warmup` (integer, default `3`): untimed passes first.
+-- ```lua
+-- local net = lp.models.lenet_300_100()
+-- local r = lp.benchmark(net, {batch = 64, repeats = 5})
+-- assert(r.median_ms > 0 and r.min_ms <= r.median_ms and r.samples_per_s > 0)
+-- local rows = lp.benchmark({{"dense", net}, {"copy", net:clone()}}, {batch = 8, repeats = 3, warmup = 1})
+-- assert(rows.copy.speedup > 0)
+-- ```
+function lp.benchmark(net, options)
+  local known = {input = true, batch = true, mode = true, repeats = true, warmup = true}
+  for k in pairs(options or {}) do
+    if not known[k] then
+      error("benchmark: unknown option '" .. tostring(k) .. "' (known: batch, input, mode, repeats, warmup)", 2)
+    end
+  end
+  local function one(name, m)
+    local ok, seconds = pcall(lp._time, m, options or {})
+    if not ok then error((tostring(seconds):gsub("^.-_time: ", "benchmark: ")), 3) end
+    table.sort(seconds)
+    local n = #seconds
+    local median = n % 2 == 1 and seconds[(n + 1) // 2] or (seconds[n // 2] + seconds[n // 2 + 1]) / 2
+    local batch = (options and options.batch) or 1
+    local r = {median_ms = 1e3 * median, min_ms = 1e3 * seconds[1], max_ms = 1e3 * seconds[n],
+               per_sample_ms = 1e3 * median / batch, samples_per_s = batch / median, batch = batch,
+               mode = (options and options.mode) or "inference"}
+    lp.log{benchmark = name, mode = r.mode, batch = batch, latency_ms = r.median_ms, min_ms = r.min_ms,
+           max_ms = r.max_ms, samples_per_s = r.samples_per_s}
+    return r
+  end
+  local ok, is_module = pcall(function() return net.parameters ~= nil and (getmetatable(net) or {}).__call ~= nil end)
+  if ok and is_module then return one("net", net) end
+  if type(net) ~= "table" then error("benchmark: expected a module or a table of named modules, got " .. type(net), 2) end
+  local list = {}
+  if #net > 0 then
+    for _, e in ipairs(net) do list[#list + 1] = {e[1], e[2]} end
+  else
+    for k, v in pairs(net) do list[#list + 1] = {k, v} end
+    table.sort(list, function(a, b) return tostring(a[1]) < tostring(b[1]) end)
+  end
+  local out, rows, base = {}, {}, nil
+  for _, e in ipairs(list) do
+    local r = one(tostring(e[1]), e[2])
+    base = base or r.median_ms
+    r.speedup = base / r.median_ms
+    out[e[1]] = r
+    rows[#rows + 1] = {tostring(e[1]), r.median_ms, r.min_ms, r.max_ms, r.samples_per_s, r.speedup}
+  end
+  lp.table{title = string.format("%s, batch %d, median of %d", out[list[1][1]].mode, out[list[1][1]].batch,
+                                 (options and options.repeats) or 20),
+           columns = {"network", "median ms", "min ms", "max ms", "samples/s", "speed-up"}, format = "%.3f", rows = rows}
+  return out
+end
+
 --- @area data
 --- lp.data.named(name [, options]) -> Dataset [, Dataset]
 -- A data set Lopper reads, by name — `"fashion_mnist"`, `"cifar10"` or `"cifar100"` — so a
