@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(name: "lopper", dependencies: [
             "LopperLua", "LopperCore", "LopperReport", "CReadline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperCore", "CBLAS"],
+        .executableTarget(name: "lopper-bench", dependencies: ["LopperLua", "LopperNN", "LopperPrune", "LopperCore", "CBLAS"],
                           path: "Sources/LopperBench", swiftSettings: fastMath),
         .testTarget(name: "LopperCoreTests", dependencies: ["LopperCore", "LopperKernels"]),
         .testTarget(name: "LopperNNTests", dependencies: ["LopperNN"], exclude: ["Fixtures"]),

@@ -3,6 +3,7 @@ import Foundation
 import CBLAS
 import LopperCore
 import LopperNN
+import LopperPrune
 import LopperLua
 
 /// Seconds per call of `body`: the fastest of 7 timed batches of ~0.1 s each (the least
@@ -33,9 +34,51 @@ BLASKernels.useBest()
 print("Lopper \(LopperModule.version) benchmarks — release build, \(Parallel.workers) worker threads, OpenBLAS kernels \(BLASKernels.current)")
 print()
 // `--contention`: only the busy-machine figures (the last section); `--cifar`: only the
-// CIFAR-shape figures.
+// CIFAR-shape figures; `--pruning`: only what compaction buys.
 let onlyContention = CommandLine.arguments.contains("--contention")
 let onlyCIFAR = CommandLine.arguments.contains("--cifar")
+let onlyPruning = CommandLine.arguments.contains("--pruning")
+
+// MARK: Pruning
+/// Inference latency (median of 9) of a CIFAR-shape model dense and with half of every
+/// conv layer's filters removed by L1 norm and compacted, and the MAC ratio.
+func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, compacted: Double, macRatio: Double) {
+    RandomGenerator.shared.reseed(1)
+    var o = Zoo.Options()
+    (o.channels, o.size) = (3, 32)
+    let net = try Zoo.build(model, o)
+    var selection = PrunableSelection()
+    selection.excludeLast = true
+    let targets = try selection.select(net).filter { $0.tensor.rank == 4 }
+    var spec = PruneSpec(target: .amount(0.5))
+    (spec.structure, spec.scope) = (.channel, .layer)
+    try Pruner.prune(net, targets: targets, spec: spec) { try Scores.compute(.l1, net: net, targets: targets) }
+    let small = try Compaction.compact(net).net
+    func median(_ m: Module) throws -> Double {
+        let t = try Benchmark.time(m, input: [3, 32, 32], batch: batch, mode: .inference, repeats: 9, warmup: 2).sorted()
+        return t[t.count / 2]
+    }
+    func macs(_ m: Module) throws -> Double {
+        Double(try PruneStatistics(m, targets: try PrunableSelection().select(m)).macs ?? 0)
+    }
+    MaskSet.clear(net)
+    return (try median(net), try median(small), try macs(net) / (try macs(small)))
+}
+
+if onlyPruning || (!onlyContention && !onlyCIFAR) {
+print("Pruning: half of every conv layer's filters removed (L1), compacted (lp.compact); CIFAR shapes,")
+print("inference in evaluation mode, median of 9 passes")
+let widths = [10, 8, 12, 16, 10, 10]
+print(row(["model", "batch", "dense ms", "compacted ms", "speed-up", "MAC ratio"], widths))
+for model in ["vgg11", "conv6"] {
+    for batch in [64, 1] {
+        let f = try compactionFigures(model, batch: batch)
+        print(row([model, "\(batch)", String(format: "%.2f", f.dense * 1e3), String(format: "%.2f", f.compacted * 1e3),
+                   String(format: "%.2fx", f.dense / f.compacted), String(format: "%.2fx", f.macRatio)], widths))
+    }
+}
+print()
+}
 
 // MARK: CIFAR shapes
 /// Training samples/s (the better of two runs of 8 steps, batch 128, SGD with momentum)
@@ -67,7 +110,7 @@ func cifarFigures(_ model: String) throws -> (train: Double, batch64: Double, ba
     return (Double(best.samples) / best.seconds, try latency(64), try latency(1))
 }
 
-if !onlyContention {
+if !onlyContention && !onlyPruning {
 print("CIFAR shapes, random 3x32x32 inputs: training batch 128, SGD momentum 0.9, weight decay 1e-4;")
 print("inference in evaluation mode. PyTorch CPU figures, measured side by side: README (Speed).")
 let cifarWidths = [12, 18, 18, 16]
@@ -78,7 +121,7 @@ for model in ["resnet20", "resnet56", "vgg11", "vgg16", "conv6"] {
 }
 print()
 }
-if !onlyContention && !onlyCIFAR {
+if !onlyContention && !onlyCIFAR && !onlyPruning {
 
 // MARK: matmul against raw sgemm
 print("matmul (Tensor.matmul, allocating its result, split over the workers) vs raw cblas_sgemm on")
@@ -214,7 +257,7 @@ func withCompetitors<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
     return try body()
 }
 
-if !onlyCIFAR {
+if !onlyCIFAR && !onlyPruning {
 let cores = Parallel.workers
 print("Training with \(cores) competing CPU-bound processes (one per core) against the same without; samples/s,")
 print("the better of two runs of a fixed number of steps. PyTorch's 2 OpenMP threads were reported at ~159 samples/s on LeNet-5 so loaded.")

@@ -47,7 +47,7 @@ enum TrainBindings {
     }
 
     static let functions: [LuaFunction] = [
-        time,
+        time, StructuredBindings.compact,
         LuaFunction("train") { c in
             // train{net, data, optimizer, batch_size = 60, epochs | iterations, shuffle = true,
             //       drop_last = false, prefetch = true, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info)}

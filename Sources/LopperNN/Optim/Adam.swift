@@ -27,6 +27,10 @@ public final class Adam: Optimizer {
         try super.init(kind: name, named: named, lr: lr)
     }
 
+    public override func makeEmpty(_ named: [(String, Tensor)]) throws -> Optimizer {
+        try Adam(named, lr: baseLR, betas: (beta1, beta2), eps: eps, weightDecay: weightDecay, decoupled: decoupled)
+    }
+
     public override func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) throws {
         let stepTensor = try state[i]["step"] ?? { let t = try Tensor(shape: []); state[i]["step"] = t; return t }()
         stepTensor.data[0] += 1

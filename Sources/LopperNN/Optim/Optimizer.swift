@@ -93,6 +93,34 @@ open class Optimizer {
         }
     }
 
+    /// An optimizer of this kind and these hyper-parameters over other parameters, empty.
+    open func makeEmpty(_ named: [(String, Tensor)]) throws -> Optimizer {
+        throw TensorError("\(kind): this optimizer cannot be carried over to another network")
+    }
+
+    /// This optimizer carried over to `named` (a compacted network): the same settings,
+    /// schedule and clock, and each parameter's state taken from the one of the same name,
+    /// `map(name, tensor)` thinning the state tensors shaped like the old parameter.
+    public func carried(over named: [(String, Tensor)], map: (String, Tensor) throws -> Tensor) throws -> Optimizer {
+        let o = try makeEmpty(named)
+        o.baseLR = baseLR
+        o.lr = lr
+        o.schedule = schedule
+        o.iteration = iteration
+        for (j, (name, p)) in named.enumerated() {
+            guard let i = names.firstIndex(of: name) else { continue }
+            for (key, t) in state[i] {
+                let moved = t.shape == params[i].shape ? try map(name, t) : try t.clone()
+                guard moved.shape == p.shape || t.shape != params[i].shape else {
+                    throw TensorError("\(kind): the state \(key) of \(name) maps to \(describeShape(moved.shape)), the parameter is \(describeShape(p.shape))")
+                }
+                o.state[j][key] = moved
+            }
+            o.masksSeen[j] = p.mask
+        }
+        return o
+    }
+
     /// Hyper-parameters for display and checkpoints.
     open var settings: [String: Double] { ["lr": Double(baseLR)] }
 }

@@ -22,6 +22,10 @@ public final class SGD: Optimizer {
         try super.init(kind: "SGD", named: named, lr: lr)
     }
 
+    public override func makeEmpty(_ named: [(String, Tensor)]) throws -> Optimizer {
+        try SGD(named, lr: baseLR, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
+    }
+
     public override func update(_ i: Int, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ n: Int) throws {
         if momentum == 0 {
             lk_sgd_update(w, g, nil, n, lr, 0, 0, weightDecay, 0, 0)

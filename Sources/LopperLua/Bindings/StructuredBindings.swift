@@ -1,0 +1,41 @@
+import CLua
+import LuaShim
+import LopperCore
+import LopperNN
+import LopperPrune
+
+/// `lp.compact`: a masked network made physically thinner.
+enum StructuredBindings {
+    static let compact = LuaFunction("compact") { c in
+        // compact(net [, {optimizer, input}]) → compacted net, report [, optimizer carried over]
+        try c.arity(1, 2)
+        let net = try ModuleBindings.check(c, 1)
+        let o = try LuaOptions(c, 2, known: ["optimizer", "input"])
+        let opt = try o.get("optimizer") { try OptimBindings.optimizer.check(c, $0) }
+        let input = try o.get("input") { try c.intList($0, "input") }
+        let masked = net.namedParameters().contains { $0.1.mask != nil }
+        let r = try Compaction.compact(net, inputShape: input)
+        var notes = r.notes
+        if !masked { notes.insert("no parameter has a mask: the network is returned as a copy", at: 0) }
+        ModuleBindings.pushModule(c, r.net)
+        lua_createtable(c.L, 0, 5)
+        lua_createtable(c.L, Int32(r.layers.count), 0)
+        for (k, (name, before, after)) in r.layers.enumerated() {
+            lua_createtable(c.L, 0, 3)
+            c.push(name); lua_setfield(c.L, -2, "name")
+            c.push(int: before); lua_setfield(c.L, -2, "before")
+            c.push(int: after); lua_setfield(c.L, -2, "after")
+            lua_rawseti(c.L, -2, lua_Integer(k + 1))
+        }
+        lua_setfield(c.L, -2, "layers")
+        c.push(strings: notes); lua_setfield(c.L, -2, "notes")
+        c.push(int: net.parameterCount); lua_setfield(c.L, -2, "params_before")
+        c.push(int: r.net.parameterCount); lua_setfield(c.L, -2, "params_after")
+        guard let opt else { return 2 }
+        let carried = try opt.carried(over: r.net.namedParameters()) { name, t in
+            guard let s = r.slices[name] else { return try t.clone() }
+            return try Compaction.slice(t, rows: s.rows, columns: t.rank > 1 ? s.columns : nil)
+        }
+        return OptimBindings.optimizer.push(c, carried) + 2
+    }
+}

@@ -1,0 +1,93 @@
+import XCTest
+@testable import LopperLua
+import LopperCore
+
+/// `lp.compact`: the thinner network computes what the masked one does, counts what is
+/// left, and training carries on from the optimizer's state.
+final class CompactionTests: LuaTestCase {
+    let close = "local function close(a, b) return (a - b):abs():max():item() < 1e-5 end\n"
+
+    func testLeNet5ChannelsGoWithTheirBiasesAndTheNextLayersColumns() {
+        check(close + """
+        lp.manual_seed(3)
+        local net = lp.models.lenet5()
+        lp.prune.prune(net, {score = "l1", structure = "channel", scope = "layer", amount = 0.5, only = {"conv1.weight", "conv2.weight"}})
+        local small, report = lp.compact(net)
+        local x = lp.randn(4, 1, 28, 28)
+        net:eval(); small:eval()
+        -- by hand: conv1 3×1×5×5 + 3, conv2 8×3×5×5 + 8, fc1 (8·5·5)×120 + 120, fc2 120×84 + 84, fc3 84×10 + 10
+        local hand = 78 + 608 + 24120 + 10164 + 850
+        return close(net(x), small(x)) and report.params_after == hand and small:parameter_count() == hand
+          and report.params_before == 61706 and small.conv2.weight:size(2) == 3 and small.fc1.weight:size(2) == 200
+          and lp.prune.stats(small).macs == 3 * 25 * 784 + 8 * 75 * 100 + 200 * 120 + 120 * 84 + 84 * 10
+        """)
+    }
+
+    func testAVGGWithBatchNormKeepsItsOutputs() {
+        check(close + """
+        lp.manual_seed(4)
+        local net = lp.models.vgg11{channels = 3, size = 32, width = 0.25}
+        lp.prune.prune(net, {score = "l1", structure = "channel", scope = "layer", amount = 0.5, exclude_last = true})
+        -- some training so that the batch norms' statistics are not their defaults
+        local ys = {}
+        for i = 1, 16 do ys[i] = i % 10 + 1 end
+        local ds = lp.data.tensors{x = lp.randn(16, 3, 32, 32), y = lp.from(ys)}
+        lp.train{net = net, data = ds, optimizer = lp.optim.SGD(net, {lr = 0.01}), batch_size = 8, epochs = 1}
+        local small = lp.compact(net)
+        local x = lp.randn(3, 3, 32, 32)
+        net:eval(); small:eval()
+        local bn = small:get("features.1")
+        return close(net(x), small(x)) and small:parameter_count() < net:parameter_count() / 3
+          and bn:kind() == "BatchNorm2d" and bn.running_mean:size(1) == small:get("features.0").weight:size(1)
+        """)
+    }
+
+    func testDeadAndUnreadNeuronsOfUnstructuredPruningGo() {
+        check(close + """
+        lp.manual_seed(5)
+        local net = lp.models.lenet_300_100()
+        lp.prune.prune(net, {score = "magnitude", density = 0.01, scope = "layer"})
+        local small, report = lp.compact(net)
+        local x = lp.randn(5, 1, 28, 28)
+        return close(net(x), small(x)) and report.layers[1].after < 300 and report.layers[2].after < 100
+          and report.layers[3].after == 10
+        """)
+    }
+
+    func testTrainingCarriesOnFromTheOptimizersState() {
+        check(close + """
+        lp.manual_seed(6)
+        local net = lp.models.lenet5()
+        lp.prune.prune(net, {score = "l1", structure = "channel", scope = "layer", amount = 0.5, only = {"conv1.weight", "conv2.weight"}})
+        local opt = lp.optim.SGD(net, {lr = 0.05, momentum = 0.9, weight_decay = 1e-4})
+        local x, y = lp.randn(8, 1, 28, 28), lp.from{1, 2, 3, 4, 5, 6, 7, 8}
+        local function step(n, o) o:zero_grad(); lp.cross_entropy(n(x), y):backward(); o:step() end
+        step(net, opt); step(net, opt)                   -- momentum builds up
+        local small, _, opt2 = lp.compact(net, {optimizer = opt})
+        for _ = 1, 3 do step(net, opt); step(small, opt2) end
+        local momentum = opt2:state("conv2.weight").momentum_buffer
+        return close(net(x), small(x)) and opt2:iteration() == opt:iteration()
+          and momentum:size(1) == small.conv2.weight:size(1) and momentum:size(2) == small.conv2.weight:size(2)
+        """)
+    }
+
+    func testWhatCannotBeCompactedIsNamed() {
+        check(close + """
+        lp.manual_seed(7)
+        local Odd = lp.nn.module{forward = function(self, x) return x * 2 end}
+        local net = lp.nn.Sequential{{"conv1", lp.nn.Conv2d(1, 4, 3)}, {"odd", Odd}, {"conv2", lp.nn.Conv2d(4, 4, 3)},
+                                     {"relu", lp.nn.ReLU()}, {"flat", lp.nn.Flatten()}, {"fc", lp.nn.Linear(4 * 4 * 4, 2)}}
+        lp.prune.prune(net, {score = "l1", structure = "channel", scope = "layer", amount = 0.5, only = {"conv1.weight", "conv2.weight"}})
+        local small, report = lp.compact(net, {input = {1, 8, 8}})
+        local x = lp.randn(2, 1, 8, 8)
+        local dense = lp.compact(lp.models.lenet_300_100())
+        local _, plain = lp.compact(lp.models.lenet_300_100())
+        return close(net(x), small(x)) and report.notes[1]:find("conv1 → conv2: left whole, LuaModule") ~= nil
+          and small.conv1.weight:size(1) == 4 and small.conv2.weight:size(1) == 2
+          and dense:parameter_count() == 266610 and plain.notes[1]:find("no parameter has a mask") ~= nil
+        """)
+        expectError("lp.compact(lp.models.resnet20())", "compact: blocks.0 is a BasicBlock, whose channels Lopper cannot follow")
+        expectError("lp.compact(lp.nn.Sequential{lp.nn.Linear(2, 2)})", "does not know its input shape")
+        expectError("lp.compact(lp.models.lenet5(), {optimizer = 3})", "expected a Optimizer, got number")
+    }
+}
