@@ -5,6 +5,7 @@
 #define LOPPER_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 // One Adam/AdamW step over n weights (see Adam.swift for the formula): w, m, v updated in
 // place from the gradient g. `l2` is Adam's coupled weight decay, `shrink` AdamW's factor.
@@ -88,5 +89,10 @@ void lk_channel_grad_sums(const float *restrict x, const float *restrict g, long
 void lk_channel_combine(const float *restrict x, const float *restrict g, long n, long c, long l,
                         long c0, long c1, const float *restrict a, const float *restrict b,
                         const float *restrict d, float *restrict out);
+
+// Compressed sparse rows (Sparse.c): yt[r, :] = bias[r] + Σ_k val[k] · xt[col[k], :] for rows
+// r0..r1−1, xt [in, n] and yt [rows, n] row-major; bias may be NULL.
+void lk_csr_matmul(const int32_t *restrict rowptr, const int32_t *restrict col, const float *restrict val,
+                   const float *restrict bias, const float *restrict xt, long n, float *restrict yt, long r0, long r1);
 
 #endif

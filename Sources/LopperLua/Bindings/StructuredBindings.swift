@@ -7,16 +7,19 @@ import LopperPrune
 /// `lp.compact`: a masked network made physically thinner.
 enum StructuredBindings {
     static let compact = LuaFunction("compact") { c in
-        // compact(net [, {optimizer, input}]) → compacted net, report [, optimizer carried over]
+        // compact(net [, {optimizer, input, sparse = false, batch = 1}]) → compacted net, report [, optimizer carried over]
         try c.arity(1, 2)
         let net = try ModuleBindings.check(c, 1)
-        let o = try LuaOptions(c, 2, known: ["optimizer", "input"])
+        let o = try LuaOptions(c, 2, known: ["optimizer", "input", "sparse", "batch"])
         let opt = try o.get("optimizer") { try OptimBindings.optimizer.check(c, $0) }
         let input = try o.get("input") { try c.intList($0, "input") }
         let masked = net.namedParameters().contains { $0.1.mask != nil }
         let r = try Compaction.compact(net, inputShape: input)
         var notes = r.notes
         if !masked { notes.insert("no parameter has a mask: the network is returned as a copy", at: 0) }
+        let sparse = try o.bool("sparse") ?? false
+        if sparse && opt != nil { throw c.error("sparse layers are inference-only: carry an optimizer over without sparse = true") }
+        let choices = sparse ? try SparseConversion.convert(r.net, batch: try o.int("batch") ?? 1) : []
         ModuleBindings.pushModule(c, r.net)
         lua_createtable(c.L, 0, 5)
         lua_createtable(c.L, Int32(r.layers.count), 0)
@@ -28,6 +31,17 @@ enum StructuredBindings {
             lua_rawseti(c.L, -2, lua_Integer(k + 1))
         }
         lua_setfield(c.L, -2, "layers")
+        lua_createtable(c.L, Int32(choices.count), 0)
+        for (k, ch) in choices.enumerated() {
+            lua_createtable(c.L, 0, 5)
+            c.push(ch.name); lua_setfield(c.L, -2, "name")
+            c.push(ch.density); lua_setfield(c.L, -2, "density")
+            c.push(ch.denseSeconds * 1e6); lua_setfield(c.L, -2, "dense_us")
+            c.push(ch.sparseSeconds * 1e6); lua_setfield(c.L, -2, "sparse_us")
+            c.push(ch.sparse); lua_setfield(c.L, -2, "sparse")
+            lua_rawseti(c.L, -2, lua_Integer(k + 1))
+        }
+        lua_setfield(c.L, -2, "sparse")
         c.push(strings: notes); lua_setfield(c.L, -2, "notes")
         c.push(int: net.parameterCount); lua_setfield(c.L, -2, "params_before")
         c.push(int: r.net.parameterCount); lua_setfield(c.L, -2, "params_after")

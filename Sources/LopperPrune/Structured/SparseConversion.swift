@@ -1,0 +1,55 @@
+import Dispatch
+import LopperCore
+import LopperNN
+
+/// Sparse storage where it pays: each pruned Linear is timed on this machine, dense against
+/// compressed sparse rows, at the batch size that will be used, and the faster is kept —
+/// the crossover density is measured, not assumed.
+public enum SparseConversion {
+    public struct Choice {
+        public let name: String
+        public let density: Double
+        public let denseSeconds: Double, sparseSeconds: Double
+        public var sparse: Bool { sparseSeconds < denseSeconds }
+    }
+
+    /// Replaces in `net`, in place, every Linear with zero weights whose sparse form is
+    /// faster at `batch` samples; returns what was measured for each.
+    public static func convert(_ net: Module, batch: Int) throws -> [Choice] {
+        guard batch >= 1 else { throw TensorError("compact: batch must be positive, got \(batch)") }
+        var choices: [Choice] = []
+        let g = RandomGenerator(seed: 0x5BA)
+        for (path, parent) in net.namedModules() {
+            for (name, child) in parent.children {
+                guard let linear = child as? Linear else { continue }
+                let sparse = try SparseLinear(linear)
+                guard sparse.density < 1 else { continue }
+                let x = try Tensor(shape: [batch, linear.inFeatures])
+                x.apply_ { _ in Float(g.normal()) }
+                let (dense, compressed) = try Autograd.noGrad {
+                    (try median { _ = try x.linear(linear.weight, bias: linear.bias) }, try median { _ = try sparse.forward(x) })
+                }
+                let choice = Choice(name: path.isEmpty ? name : path + "." + name, density: sparse.density,
+                                    denseSeconds: dense, sparseSeconds: compressed)
+                choices.append(choice)
+                if choice.sparse { try parent.replaceChild(name, with: sparse) }
+            }
+        }
+        return choices
+    }
+
+    /// The median of 7 timings of `body` (after one untimed call), each over enough calls
+    /// to last about a tenth of a millisecond.
+    static func median(_ body: () throws -> Void) throws -> Double {
+        try body()
+        let once = try seconds(1, body)
+        let reps = max(1, min(1000, Int(1e-4 / max(once, 1e-9))))
+        return try (0..<7).map { _ in try seconds(reps, body) / Double(reps) }.sorted()[3]
+    }
+
+    static func seconds(_ n: Int, _ body: () throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n { try body() }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
