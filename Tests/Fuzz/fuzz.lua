@@ -65,7 +65,8 @@ local function value()
       "net", "data", "optimizer", "padding", "stride", "classes", "width", "size", "channels", "shuffle", "allocation",
       "steps", "total", "milestones", "gamma", "weight_decay", "structure", "seed", "samples_per_class",
       "prefetch", "root", "validation", "augment", "split", "mean", "std", "a", "b", "value", "gain",
-      "flat", "largest", "count", "fraction", "beta", "gradients", "keep", "bias_init" }
+      "flat", "largest", "count", "fraction", "beta", "gradients", "keep", "bias_init", "sparse", "input",
+      "repeats", "warmup", "mode", "batch" }
     local t = {}
     for _ = 1, rand(3) do t[pick(keys)] = rand(3) == 1 and pick(pool) or pick(numbers) end
     return t

@@ -89,4 +89,27 @@ final class PruningRecipeTests: XCTestCase {
         XCTAssertEqual(rows.map { $0.suffix(4).first! }, ["dense", "pruned", "rescaled"], out)
         XCTAssertEqual(rows[1][rows[1].count - 3], "20.00", out)
     }
+
+    func testNetworkSlimmingPrunesByBatchNormScalesAndCompacts() throws {
+        let out = try run("network_slimming", ["steps=20", "finetune=5", "width=0.125"])
+        let rows = table(out, after: "vgg11 (width 0.125): 50% of the conv channels removed")
+        XCTAssertEqual(rows.count, 2, out)
+        XCTAssertEqual(rows.map { $0[0] }, ["no", "λ"], out)
+        // Half the channels in and out: about a quarter of the parameters stay.
+        for r in rows {
+            let params = Double(r[r.count - 2]) ?? 0
+            XCTAssertTrue(params > 15 && params < 40, out)
+        }
+    }
+
+    func testSpeedupTabulatesEachKindOfPruning() throws {
+        let out = try runRecipe("speedup", ["--no-run-folder", "--set", "width=0.125", "--set", "repeats=2", "--set", "sparsities=[0.5]"])
+        let rows = table(out, after: "vgg11 (width 0.125, 3x32x32)")
+        XCTAssertEqual(rows.count, 4, out)
+        XCTAssertEqual(rows.map { $0[0] }, ["dense", "unstructured,", "unstructured,", "channels,"], out)
+        // Channels cut out: a quarter of the parameters and of the MACs are left, roughly.
+        let channels = rows[3]
+        XCTAssertLessThan(Double(channels[4]) ?? 100, 35, out)
+        for r in rows { XCTAssertGreaterThan(Double(r.last!) ?? 0, 0, out) }
+    }
 }

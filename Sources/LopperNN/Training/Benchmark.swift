@@ -14,8 +14,8 @@ public enum Benchmark {
         guard batch >= 1, !input.isEmpty, input.allSatisfy({ $0 >= 1 }) else {
             throw TensorError("benchmark: batch and every input size must be positive, got batch \(batch), input \(describeShape(input))")
         }
-        guard (1...100_000).contains(repeats), (0...10_000).contains(warmup) else {
-            throw TensorError("benchmark: repeats must be in 1…100000 and warmup in 0…10000, got \(repeats) and \(warmup)")
+        guard (1...10_000).contains(repeats), (0...1_000).contains(warmup) else {
+            throw TensorError("benchmark: repeats must be in 1…10000 and warmup in 0…1000, got \(repeats) and \(warmup)")
         }
         let x = try Tensor(shape: [batch] + input)
         let g = RandomGenerator(seed: 0xBE4C)
