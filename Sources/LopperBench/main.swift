@@ -41,7 +41,8 @@ let onlyPruning = CommandLine.arguments.contains("--pruning")
 
 // MARK: Pruning
 /// Inference latency (median of 9) of a CIFAR-shape model dense and with half of every
-/// conv layer's filters removed by L1 norm and compacted, and the MAC ratio.
+/// conv layer's filters removed by L1 norm and compacted, and the MAC ratio. ResNets: the
+/// first conv of each block (Li et al.), the others being tied by the residual additions.
 func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, compacted: Double, macRatio: Double) {
     RandomGenerator.shared.reseed(1)
     var o = Zoo.Options()
@@ -49,7 +50,9 @@ func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, co
     let net = try Zoo.build(model, o)
     var selection = PrunableSelection()
     selection.excludeLast = true
-    let targets = try selection.select(net).filter { $0.tensor.rank == 4 }
+    let targets = try selection.select(net).filter {
+        $0.tensor.rank == 4 && (!model.hasPrefix("resnet") || ($0.name.hasPrefix("blocks") && $0.name.hasSuffix("conv1.weight")))
+    }
     var spec = PruneSpec(target: .amount(0.5))
     (spec.structure, spec.scope) = (.channel, .layer)
     try Pruner.prune(net, targets: targets, spec: spec) { try Scores.compute(.l1, net: net, targets: targets) }
@@ -66,11 +69,12 @@ func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, co
 }
 
 if onlyPruning || (!onlyContention && !onlyCIFAR) {
-print("Pruning: half of every conv layer's filters removed (L1), compacted (lp.compact); CIFAR shapes,")
+print("Pruning: half of every conv layer's filters removed (L1; ResNet: the first conv of each block),")
+print("compacted (lp.compact); CIFAR shapes,")
 print("inference in evaluation mode, median of 9 passes")
 let widths = [10, 8, 12, 16, 10, 10]
 print(row(["model", "batch", "dense ms", "compacted ms", "speed-up", "MAC ratio"], widths))
-for model in ["vgg11", "conv6"] {
+for model in ["vgg11", "conv6", "resnet20"] {
     for batch in [64, 1] {
         let f = try compactionFigures(model, batch: batch)
         print(row([model, "\(batch)", String(format: "%.2f", f.dense * 1e3), String(format: "%.2f", f.compacted * 1e3),

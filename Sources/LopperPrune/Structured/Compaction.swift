@@ -7,8 +7,8 @@ import LopperNN
 /// following batch norm's γ and β all zero, so it outputs exactly 0 through zero-keeping
 /// activations and pools) or unread (the next layer's kernels for it are all zero); it is
 /// cut from the producer's rows, the batch norm and the consumer's columns (a block of
-/// H·W columns after a Flatten). Chains are Sequentials, nested or not; a container of
-/// another kind (a residual block) is an error that names it.
+/// H·W columns after a Flatten). Chains are Sequentials, nested or not, and the insides of
+/// residual blocks (whose outputs, tied by the addition, stay whole).
 public enum Compaction {
     /// Which rows (dimension 0) and columns (dimension 1) of a tensor are kept; nil: all.
     public struct Slice {
@@ -25,15 +25,32 @@ public enum Compaction {
         public let notes: [String]
     }
 
-    /// The leaf modules of the chain in execution order, with their paths.
-    static func chain(_ m: Module, _ path: String = "") throws -> [(String, Module)] {
-        if m is Sequential {
-            return try m.children.flatMap { name, child in try chain(child, path.isEmpty ? name : path + "." + name) }
+    /// The chains of `m`: lists of leaves run one after another, whose inner channels may
+    /// go while their first input and last output stay. Nested Sequentials are one chain; a
+    /// residual block is a leaf of its chain (its outputs are tied by the addition) with
+    /// chains of its own inside: a Residual's body and shortcut, a BasicBlock's conv1 → bn1
+    /// → conv2. Other containers are leaves whose inside is left as it is, with a note.
+    static func chains(_ m: Module, _ path: String, _ notes: inout [String]) -> [[(String, Module)]] {
+        var outer: [(String, Module)] = [], inner: [[(String, Module)]] = []
+        func walk(_ m: Module, _ path: String) {
+            let at = { (name: String) in path.isEmpty ? name : path + "." + name }
+            if m is Sequential {
+                for (name, child) in m.children { walk(child, at(name)) }
+                return
+            }
+            outer.append((path, m))
+            if m is BasicBlock {
+                let k = m.children
+                inner.append([(at(k[0].0), k[0].1), (at(k[1].0), k[1].1), (at(k[2].0), k[2].1)])
+                if k.count > 4 { inner += chains(k[4].1, at(k[4].0), &notes) }
+            } else if m is Residual {
+                for (name, child) in m.children { inner += chains(child, at(name), &notes) }
+            } else if !m.children.isEmpty {
+                notes.append("\(path.isEmpty ? "the network" : path): a \(m.kind) is left whole inside (Lopper cannot follow its channels)")
+            }
         }
-        guard m.children.isEmpty else {
-            throw TensorError("compact: \(path.isEmpty ? "the network" : path) is a \(m.kind), whose channels Lopper cannot follow (only chains of Sequential layers are compacted; residual groups are not yet)")
-        }
-        return [(path, m)]
+        walk(m, path)
+        return [outer] + inner
     }
 
     /// Whether a leaf keeps a zero channel zero and the channel layout as it is.
@@ -43,14 +60,16 @@ public enum Compaction {
     }
 
     public static func compact(_ net: Module, inputShape: [Int]? = nil) throws -> Result {
-        let leaves = try chain(net)
+        var notes: [String] = []
+        let all = chains(net, "", &notes)
+        let leaves = all.flatMap { $0 }
         guard let shape = inputShape ?? net.inputShape else {
             throw TensorError("compact: the network does not know its input shape; give input = {C, H, W}")
         }
         // The input shape of every leaf, from one forward pass of zeros.
         var seen: [ObjectIdentifier: [Int]] = [:]
         var removals: [() -> Void] = []
-        for (_, m) in leaves {
+        for (_, m) in leaves where m.children.isEmpty {
             let hooks = m.hookSet()
             let id = hooks.onForward { m, x, _ in seen[ObjectIdentifier(m)] = x.shape; return nil }
             removals.append { hooks.remove(id) }
@@ -58,51 +77,54 @@ public enum Compaction {
         defer { for r in removals { r() } }
         _ = try net.evaluating { try Autograd.noGrad { try net(Tensor(shape: [1] + shape)) } }
 
-        let weighted = leaves.indices.filter { leaves[$0].1 is Linear || leaves[$0].1 is Conv2d }
-        var rows: [Int: [Int]] = [:], columns: [Int: [Int]] = [:]
-        var notes: [String] = []
-        for (a, b) in zip(weighted, weighted.dropFirst()) {
-            let (pName, p) = leaves[a], (qName, q) = leaves[b]
-            let between = leaves[(a + 1)..<b].map { $0.1 }
-            let (pw, pb) = weightAndBias(p)
-            let channels = pw.shape[0]
-            if let odd = between.first(where: { !(keepsZeros($0) || $0 is BatchNorm) }) {
-                notes.append("\(pName) → \(qName): left whole, \(odd.kind) between them may not keep a removed channel at zero")
-                continue
-            }
-            // Dead: the producer's row and bias are zero, and every batch norm after it
-            // has γ = β = 0 there.
-            var dead = try (0..<channels).map { c in try isZero(pw, row: c) && (pb.map { $0.data[c] == 0 } ?? true) }
-            var factor = 1, flattened = false
-            for m in between {
-                if let bn = m as? BatchNorm {
-                    guard !flattened || factor == 1, bn.channels == channels else {
-                        notes.append("\(pName) → \(qName): left whole, a batch norm over other units sits between them")
-                        dead = []; break
+        // Kept rows and columns of weighted leaves, and kept entries of batch norms, by path.
+        var rows: [String: [Int]] = [:], columns: [String: [Int]] = [:], norms: [String: [Int]] = [:]
+        for chain in all {
+            let weighted = chain.indices.filter { chain[$0].1 is Linear || chain[$0].1 is Conv2d }
+            for (a, b) in zip(weighted, weighted.dropFirst()) {
+                let (pName, p) = chain[a], (qName, q) = chain[b]
+                let between = chain[(a + 1)..<b]
+                let (pw, pb) = weightAndBias(p)
+                let channels = pw.shape[0]
+                if let odd = between.first(where: { !(keepsZeros($0.1) || $0.1 is BatchNorm) }) {
+                    notes.append("\(pName) → \(qName): left whole, \(odd.0) (\(odd.1.kind)) between them may not keep a removed channel at zero")
+                    continue
+                }
+                // Dead: the producer's row and bias are zero, and every batch norm after it
+                // has γ = β = 0 there.
+                var dead = try (0..<channels).map { c in try isZero(pw, row: c) && (pb.map { $0.data[c] == 0 } ?? true) }
+                var factor = 1, flattened = false, usable = true
+                for (_, m) in between {
+                    if let bn = m as? BatchNorm {
+                        guard !flattened || factor == 1, bn.channels == channels else {
+                            notes.append("\(pName) → \(qName): left whole, a batch norm over other units sits between them")
+                            usable = false; break
+                        }
+                        let g = try bn.weight.contiguous(), s = try bn.bias.contiguous()
+                        for c in 0..<channels where g.data[c] != 0 || s.data[c] != 0 { dead[c] = false }
                     }
-                    let g = try bn.weight.contiguous(), s = try bn.bias.contiguous()
-                    for c in 0..<channels where g.data[c] != 0 || s.data[c] != 0 { dead[c] = false }
+                    if m.kind == "Flatten", let x = seen[ObjectIdentifier(m)], x.count >= 2 {
+                        factor = x.dropFirst(2).reduce(1, *)
+                        flattened = true
+                    }
                 }
-                if m.kind == "Flatten", let x = seen[ObjectIdentifier(m)], x.count >= 2 {
-                    factor = x.dropFirst(2).reduce(1, *)
-                    flattened = true
+                guard usable else { continue }
+                let (qw, _) = weightAndBias(q)
+                guard qw.shape[1] == channels * factor else {
+                    notes.append("\(pName) → \(qName): left whole, \(qName) reads \(qw.shape[1]) inputs, not \(channels) channels × \(factor)")
+                    continue
                 }
+                let read = try (0..<channels).map { c in try !isZero(qw, columns: (c * factor)..<((c + 1) * factor)) }
+                var keep = (0..<channels).filter { !dead[$0] && read[$0] }
+                if keep.isEmpty {
+                    keep = [0]
+                    notes.append("\(pName): every channel was removed; one is kept so that the network still has a path")
+                }
+                guard keep.count < channels else { continue }
+                rows[pName] = keep
+                columns[qName] = keep.flatMap { c in (c * factor)..<((c + 1) * factor) }
+                for (path, m) in between where m is BatchNorm { norms[path] = keep }
             }
-            guard dead.count == channels else { continue }
-            let (qw, _) = weightAndBias(q)
-            guard qw.shape[1] == channels * factor else {
-                notes.append("\(pName) → \(qName): left whole, \(qName) reads \(qw.shape[1]) inputs, not \(channels) channels × \(factor)")
-                continue
-            }
-            let read = try (0..<channels).map { c in try !isZero(qw, columns: (c * factor)..<((c + 1) * factor)) }
-            var keep = (0..<channels).filter { !dead[$0] && read[$0] }
-            if keep.isEmpty {
-                keep = [0]
-                notes.append("\(pName): every channel was removed; one is kept so that the network still has a path")
-            }
-            guard keep.count < channels else { continue }
-            rows[a] = keep
-            columns[b] = keep.flatMap { c in (c * factor)..<((c + 1) * factor) }
         }
 
         // The new network: a clone with the thinned leaves put in their places.
@@ -111,25 +133,22 @@ public enum Compaction {
         let out = try net.clone()
         var slices: [String: Slice] = [:]
         var layers: [(String, Int, Int)] = []
-        for (k, (path, m)) in leaves.enumerated() {
-            if weighted.contains(k) {
-                let r = rows[k], c = columns[k]
-                layers.append((path.isEmpty ? "net" : path, weightAndBias(m).0.shape[0], r?.count ?? weightAndBias(m).0.shape[0]))
+        for (path, m) in leaves where m.children.isEmpty {
+            if m is Linear || m is Conv2d {
+                let r = rows[path], c = columns[path], before = weightAndBias(m).0.shape[0]
+                layers.append((path.isEmpty ? "net" : path, before, r?.count ?? before))
                 guard r != nil || c != nil else { continue }
-                let thin = try thinned(m, rows: r, columns: c)
-                for local in ["weight", "bias"] { slices[join(path, local)] = local == "weight" ? Slice(rows: r, columns: c) : Slice(rows: r, columns: nil) }
-                try put(thin, at: path, in: out)
-            } else if let bn = m as? BatchNorm, let producer = weighted.last(where: { $0 < k }), let r = rows[producer],
-                      !leaves[(producer + 1)..<k].contains(where: { $0.1.kind == "Flatten" }) || r.count == bn.channels {
+                try put(try thinned(m, rows: r, columns: c), at: path, in: out)
+                slices[join(path, "weight")] = Slice(rows: r, columns: c)
+                slices[join(path, "bias")] = Slice(rows: r, columns: nil)
+            } else if let bn = m as? BatchNorm, let r = norms[path] {
                 let thin = try BatchNorm(r.count, eps: bn.eps, momentum: bn.momentum, spatial: bn.kind == "BatchNorm2d")
-                for ((_, from), (_, to)) in zip(bn.localParameters + bn.localBuffers, thin.localParameters + thin.localBuffers) {
+                for ((local, from), (_, to)) in zip(bn.localParameters + bn.localBuffers, thin.localParameters + thin.localBuffers) {
                     try Autograd.noGrad { try to.copy_(from.rank == 0 ? from : try slice(from, rows: r, columns: nil)) }
                     to.mask = try from.mask.flatMap { from.rank == 0 ? nil : try slice($0, rows: r, columns: nil) }
+                    if from.rank > 0 { slices[join(path, local)] = Slice(rows: r, columns: nil) }
                 }
                 thin.training = bn.training
-                for (local, _) in bn.localParameters + bn.localBuffers where local != "num_batches_tracked" {
-                    slices[join(path, local)] = Slice(rows: r, columns: nil)
-                }
                 try put(thin, at: path, in: out)
             }
         }
