@@ -78,3 +78,38 @@ final class ActivationScoreTests: LuaTestCase {
         expectError(s + "lp.prune.score(net, 'apoz')", "needs data")
     }
 }
+
+/// N:M structured sparsity.
+final class NofMTests: LuaTestCase {
+    func testEachGroupOfMKeepsItsNLargest() {
+        check("""
+        lp.manual_seed(12)
+        local net = lp.models.lenet_300_100()
+        local w0 = net.fc2.weight:clone()
+        local r = lp.prune.prune(net, {score = "magnitude", structure = "2:4"})
+        local m = net.fc2.weight.mask:view(100, 75, 4)                 -- groups of 4 inputs
+        local per_group = m:sum(3)
+        -- the kept pair of each group is the pair of largest |w|
+        local a = w0:abs():view(100, 75, 4)
+        local kept_min = (a * m + (1 - m) * 1e9):min(3)               -- smallest kept
+        local dropped_max = (a * (1 - m)):max(3)                      -- largest dropped
+        return per_group:eq(2):sum():item() == 100 * 75 and (kept_min - dropped_max):min():item() >= 0
+          and math.abs(r.density - 0.5) < 1e-9
+        """)
+        // Convolutions group input channels at each kernel position; masked weights stay out.
+        check("""
+        lp.manual_seed(13)
+        local net = lp.nn.Sequential{{"conv", lp.nn.Conv2d(8, 4, 3)}}
+        lp.prune.prune(net, {score = "magnitude", structure = "4:8"})
+        local m = net.conv.weight.mask                                    -- [4, 8, 3, 3]
+        local ok = m:sum(2):eq(4):sum():item() == 4 * 3 * 3
+        lp.prune.prune(net, {score = "magnitude", structure = "2:8"})   -- of the 4 left, 2
+        return ok and net.conv.weight.mask:sum(2):eq(2):sum():item() == 4 * 3 * 3
+        """)
+        expectError("lp.prune.prune(lp.models.lenet5(), {score = 'magnitude', structure = '2:4'})",
+                    "2:4 groups 4 inputs at a time, but conv1.weight has 1 inputs")
+        expectError("lp.prune.prune(lp.models.lenet_300_100(), {score = 'magnitude', structure = '2:4', density = 0.5})",
+                    "2:4 sparsity keeps 2 of every 4: give no amount, density or count")
+        expectError("lp.prune.prune(lp.models.lenet_300_100(), {score = 'magnitude', structure = '4:2'})", "expected N:M with 1 ≤ N < M ≤ 64")
+    }
+}

@@ -170,6 +170,18 @@ enum PruneBindings {
             let o = try LuaOptions(c, 2, known: pruneKeys)
             let targets = try selection(o, c).select(net, op: c.name)
             let amount = try o.number("amount"), density = try o.number("density"), count = try o.int("count")
+            if let s = try o.string("structure"), s.contains(":") {
+                guard let (n, m) = NofM.parse(s) else { throw c.error("structure '\(s)': expected N:M with 1 ≤ N < M ≤ 64, as \"2:4\"") }
+                guard amount == nil, density == nil, count == nil else {
+                    throw c.error("\(s) sparsity keeps \(n) of every \(m): give no amount, density or count")
+                }
+                let data = try scoreData(o, c, net)
+                guard let f = try o.get("score", { try scoreFunction(c, $0, net: net, netIndex: 1, targets: targets, data: data) }) else {
+                    throw c.error("expected option score (\(ScoreKind.allCases.map { $0.rawValue }.joined(separator: ", ")), or a function)")
+                }
+                pushReport(c, try NofM.prune(net, targets: targets, n: n, m: m, score: f))
+                return 1
+            }
             var spec: PruneSpec
             switch (amount, density, count) {
             case (let a?, nil, nil): spec = PruneSpec(target: .amount(a))
@@ -188,7 +200,7 @@ enum PruneBindings {
                 spec.allocation = v
             }
             if let s = try o.string("structure") {
-                guard let v = PruneSpec.Structure(rawValue: s) else { throw c.error("unknown structure '\(s)' (known: unstructured, channel)") }
+                guard let v = PruneSpec.Structure(rawValue: s) else { throw c.error("unknown structure '\(s)' (known: unstructured, channel, or N:M as \"2:4\")") }
                 spec.structure = v
             }
             if let s = try o.string("schedule") {
