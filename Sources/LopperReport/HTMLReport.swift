@@ -36,6 +36,12 @@ public struct HTMLReport {
             if let layers { out += layers.svg() }
             out += "</div>\n"
         }
+        let speed = charts.speedupVsSparsity(), latency = charts.latencies()
+        if !speed.isEmpty || latency != nil {
+            out += "<h2>Speed</h2>\n<div class=\"grid\">" + speed.map { $0.svg() }.joined()
+            if let latency { out += latency.svg() }
+            out += "</div>\n"
+        }
         let own = charts.recipePlots()
         if !own.isEmpty { out += "<h2>Plots</h2>\n<div class=\"grid\">" + own.map { $0.svg() }.joined() + "</div>\n" }
         let metrics = charts.metricsOverSteps()

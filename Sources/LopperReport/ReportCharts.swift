@@ -47,6 +47,42 @@ public struct ReportCharts {
         }
     }
 
+    /// Measured speed-up against sparsity (records with a `speedup…` key and a sparsity,
+    /// density or remaining key, as `speedup.lua` logs them), one series per kind and key,
+    /// with the dense network's 1× drawn across.
+    public func speedupVsSparsity() -> [LineChart] {
+        let all = runs.flatMap(\.records)
+        let keys = Set(all.flatMap { r in r.keys.filter { $0.lowercased().hasPrefix("speedup") && r[$0]?.number != nil } }).sorted()
+        guard !keys.isEmpty, all.contains(where: { Self.remaining($0, fraction: false) != nil }) else { return [] }
+        let fraction = all.compactMap { Self.remaining($0, fraction: false) }.allSatisfy { $0 <= 1.0 }
+        return keys.map { key in
+            var series = combined { r in
+                guard let left = Self.remaining(r, fraction: fraction), let y = r[key]?.number else { return nil }
+                return (100 - left, y)
+            }
+            let xs = series.flatMap { $0.points.map(\.x) }
+            if let lo = xs.min(), let hi = xs.max() { series.append(LineChart.Series(name: "dense (1×)", points: [(lo, 1), (hi, 1)])) }
+            return LineChart(title: "\(key) vs sparsity", xLabel: "sparsity %", yLabel: "speed-up over dense (×)", series: series)
+        }
+    }
+
+    /// Median latency of each network `lp.benchmark` timed (the last record of each name
+    /// and batch).
+    public func latencies() -> BarChart? {
+        var bars: [(String, Double, String)] = []
+        for r in runs.flatMap(\.records) {
+            guard let name = r["benchmark"]?.string, let ms = r["latency_ms"]?.number else { continue }
+            let batch = r["batch"]?.number.map { " b\(Int($0))" } ?? ""
+            let label = name + batch
+            let shown = String(format: "%.3f ms", ms)
+            if let i = bars.firstIndex(where: { $0.0 == label }) { bars[i] = (label, ms, shown) } else { bars.append((label, ms, shown)) }
+        }
+        guard let slowest = bars.map({ $0.1 }).max(), slowest > 0 else { return nil }
+        // Bars are drawn in percent: of the slowest network's latency.
+        return BarChart(title: "latency per network (median; bars relative to the slowest)",
+                        bars: bars.map { ($0.0, 100 * $0.1 / slowest, $0.2) })
+    }
+
     /// Every numeric metric over the record's step.
     public func metricsOverSteps() -> [LineChart] {
         let all = runs.flatMap(\.records)

@@ -119,4 +119,27 @@ final class ReportTests: XCTestCase {
         }
         XCTAssertThrowsError(try RunRecord(path: root + "/nothing")) { e in XCTAssertTrue("\(e)".contains("not a run folder"), "\(e)") }
     }
+
+    func testSpeedupAgainstSparsityAndLatenciesMakeASpeedSection() throws {
+        let records = [
+            #"{"step":1,"benchmark":"dense","batch":64,"latency_ms":10.0}"#,
+            #"{"step":2,"benchmark":"compacted","batch":64,"latency_ms":2.5}"#,
+            #"{"step":3,"kind":"channels","sparsity":50,"speedup_b64":2.0}"#,
+            #"{"step":4,"kind":"channels","sparsity":90,"speedup_b64":6.0}"#,
+            #"{"step":5,"kind":"masks","sparsity":50,"speedup_b64":1.0}"#,
+        ]
+        let run = try RunRecord(path: try makeRun("speed", records: records, in: root))
+        let charts = ReportCharts(runs: [run])
+        let speed = charts.speedupVsSparsity()
+        XCTAssertEqual(speed.count, 1)
+        XCTAssertEqual(speed[0].series.map(\.name), ["channels", "masks", "dense (1×)"])
+        XCTAssertEqual(speed[0].series[0].points.map(\.x), [50, 90])
+        XCTAssertEqual(speed[0].series[0].points.map(\.y), [2, 6])
+        XCTAssertEqual(speed[0].series[2].points.map(\.y), [1, 1])
+        let latency = try XCTUnwrap(charts.latencies())
+        XCTAssertEqual(latency.bars.map(\.label), ["dense b64", "compacted b64"])
+        XCTAssertEqual(latency.bars.map(\.value), [100, 25])
+        let html = HTMLReport(runs: [run]).render()
+        XCTAssertTrue(html.contains("<h2>Speed</h2>"), html)
+    }
 }
