@@ -39,10 +39,7 @@ enum HookBindings {
             let f = try function(c, 2, "fn(module, input, output)")
             let hooks = m.hookSet()
             let id = hooks.onForward { m, x, y in
-                let L = f.L
-                try f.call(3) { pushModule(L, m); pushTensor(L, x); pushTensor(L, y) }
-                defer { lp_pop(L, 1) }
-                return try result(L, "on_forward")
+                try call(f, "on_forward", 3) { L in pushModule(L, m); pushTensor(L, x); pushTensor(L, y) }
             }
             return handle.push(c, HookHandle { [weak hooks] in hooks?.remove(id) ?? false })
         },
@@ -53,13 +50,10 @@ enum HookBindings {
             let f = try function(c, 2, "fn(module, grad_output, grad_input)")
             let hooks = m.hookSet()
             let id = hooks.onBackward { m, gy, gx in
-                let L = f.L
-                try f.call(3) {
+                try call(f, "on_backward", 3) { L in
                     pushModule(L, m); pushTensor(L, gy)
                     if let gx { pushTensor(L, gx) } else { lua_pushnil(L) }
                 }
-                defer { lp_pop(L, 1) }
-                return try result(L, "on_backward")
             }
             return handle.push(c, HookHandle { [weak hooks] in hooks?.remove(id) ?? false })
         },
@@ -81,26 +75,32 @@ enum HookBindings {
             let t = try c.tensor(1)
             guard t.requiresGrad else { throw c.error("the tensor does not require grad, so no gradient reaches a hook") }
             let f = try function(c, 2, "fn(grad)")
-            let box = HookFunction { g in
-                let L = f.L
-                try f.call(1) { pushTensor(L, g) }
-                defer { lp_pop(L, 1) }
-                return try result(L, "register_hook")
-            }
+            let box = HookFunction { g in try call(f, "register_hook", 1) { L in pushTensor(L, g) } }
             t.gradHooks = (t.gradHooks ?? []) + [box.call]
-            return handle.push(c, HookHandle {
-                defer { box.active = false }
-                return box.active
-            })
+            return handle.push(c, HookHandle { box.remove() })
         },
     ]
 
-    /// A tensor hook that can be switched off (closures in an array have no identity).
+    /// A tensor hook that can be switched off (closures in an array have no identity);
+    /// switching it off lets go of the Lua function.
     final class HookFunction {
-        let fn: (Tensor) throws -> Tensor?
-        var active = true
+        private var fn: ((Tensor) throws -> Tensor?)?
         init(_ fn: @escaping (Tensor) throws -> Tensor?) { self.fn = fn }
-        var call: (Tensor) throws -> Tensor? { { [self] g in active ? try fn(g) : nil } }
+        var call: (Tensor) throws -> Tensor? { { [self] g in try fn?(g) } }
+        /// True the first time.
+        func remove() -> Bool {
+            defer { fn = nil }
+            return fn != nil
+        }
+    }
+
+    /// Calls the Lua hook `f` with the `nargs` arguments `push` pushes; its result is a
+    /// tensor, or nil for "unchanged".
+    static func call(_ f: LuaReference, _ what: String, _ nargs: Int32, _ push: (OpaquePointer) -> Void) throws -> Tensor? {
+        let L = f.L
+        try f.call(nargs) { push(L) }
+        defer { lp_pop(L, 1) }
+        return try result(L, what)
     }
 
     static func function(_ c: LuaCall, _ i: Int32, _ what: String) throws -> LuaReference {

@@ -68,21 +68,8 @@ final class LuaModule: Module {
     private func fields<V>(_ pick: (Int32) -> V?) -> [(String, V)] {
         guard lua_checkstack(L, 6) != 0 else { return [] }
         table.push()
-        lua_createtable(L, 16, 0)
         defer { lp_pop(L, 2) }
-        var n: lua_Integer = 0
-        lua_pushnil(L)
-        while lua_next(L, -3) != 0 {
-            let numbered = lp_isinteger(L, -2) != 0, named = lua_type(L, -2) == LUA_TSTRING
-            if numbered || named {
-                lua_pushvalue(L, -2)
-                lua_rawseti(L, -4, n + 1)
-                lua_rawseti(L, -3, n + 2)
-                n += 2
-            } else {
-                lp_pop(L, 1)
-            }
-        }
+        let n = pushPairs(of: lua_gettop(L)) { lp_isinteger(L, $0) != 0 || lua_type(L, $0) == LUA_TSTRING }
         var numbered: [(Int, V)] = [], named: [(String, V)] = []
         for k in stride(from: 1, to: n, by: 2) {
             lua_rawgeti(L, -1, k)
@@ -93,6 +80,25 @@ final class LuaModule: Module {
             else { named.append((String(cString: lp_tostring(L, -2)), v)) }
         }
         return numbered.sorted { $0.0 < $1.0 }.map { (String($0.0), $0.1) } + named.sorted { $0.0 < $1.0 }
+    }
+
+    /// Pushes a list of the pairs of the table at `t` whose key `keep` accepts, as key,
+    /// value, key, value …, read with raw operations only; returns its length.
+    private func pushPairs(of t: Int32, keep: (Int32) -> Bool) -> lua_Integer {
+        lua_createtable(L, 16, 0)
+        var n: lua_Integer = 0
+        lua_pushnil(L)
+        while lua_next(L, t) != 0 {
+            if keep(-2) {
+                lua_pushvalue(L, -2)
+                lua_rawseti(L, -4, n + 1)
+                lua_rawseti(L, -3, n + 2)
+                n += 2
+            } else {
+                lp_pop(L, 1)
+            }
+        }
+        return n
     }
 
     override var localParameters: [(String, Tensor)] {
@@ -133,16 +139,8 @@ final class LuaModule: Module {
         table.push()
         let source = lua_gettop(L)
         // The pairs first, with raw operations: cloning a child may run Lua code.
-        lua_createtable(L, 16, 0)
+        let n = pushPairs(of: source) { _ in true }
         let pairs = lua_gettop(L)
-        var n: lua_Integer = 0
-        lua_pushnil(L)
-        while lua_next(L, source) != 0 {
-            lua_pushvalue(L, -2)
-            lua_rawseti(L, pairs, n + 1)
-            lua_rawseti(L, pairs, n + 2)
-            n += 2
-        }
         lua_createtable(L, 0, Int32(n / 2))
         let copy = lua_gettop(L)
         for k in stride(from: 1, to: n, by: 2) {
