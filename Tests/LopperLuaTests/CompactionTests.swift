@@ -74,7 +74,8 @@ final class CompactionTests: LuaTestCase {
     func testWhatCannotBeCompactedIsNamed() {
         check(close + """
         lp.manual_seed(7)
-        local Odd = lp.nn.module{forward = function(self, x) return x * 2 end}
+        -- rotates the channels: narrow and cat, which Lopper cannot follow
+        local Odd = lp.nn.module{forward = function(self, x) return lp.cat({x:narrow(2, 3, 2), x:narrow(2, 1, 2)}, 2) end}
         local net = lp.nn.Sequential{{"conv1", lp.nn.Conv2d(1, 4, 3)}, {"odd", Odd}, {"conv2", lp.nn.Conv2d(4, 4, 3)},
                                      {"relu", lp.nn.ReLU()}, {"flat", lp.nn.Flatten()}, {"fc", lp.nn.Linear(4 * 4 * 4, 2)}}
         lp.prune.prune(net, {score = "l1", structure = "channel", scope = "layer", amount = 0.5, only = {"conv1.weight", "conv2.weight"}})
@@ -82,7 +83,7 @@ final class CompactionTests: LuaTestCase {
         local x = lp.randn(2, 1, 8, 8)
         local dense = lp.compact(lp.models.lenet_300_100())
         local _, plain = lp.compact(lp.models.lenet_300_100())
-        return close(net(x), small(x)) and report.notes[1]:find("conv1 → conv2: left whole, odd (LuaModule)", 1, true) ~= nil
+        return close(net(x), small(x)) and report.notes[1]:find("conv1: 2 removable channels left whole: `narrow`", 1, true) ~= nil
           and small.conv1.weight:size(1) == 4 and small.conv2.weight:size(1) == 2
           and dense:parameter_count() == 266610 and plain.notes[1]:find("no parameter has a mask") ~= nil
         """)
@@ -141,7 +142,7 @@ final class CompactionTests: LuaTestCase {
         local b = small:get("blocks.3")
         return close(net(x), small(x)) and #firsts == 9 and b.conv1.weight:size(1) == 8 and b.bn1.running_var:size(1) == 8
           and b.conv2.weight:size(2) == 8 and b.conv2.weight:size(1) == 16 and report.params_after < report.params_before
-          and report.notes[1]:find("left whole") ~= nil
+          and #report.notes == 0
         """)
     }
 }

@@ -3,7 +3,7 @@
 /// recorded too when a graph of the backward pass is asked for (double backward).
 public final class GradNode {
     public let name: String
-    private(set) var inputs: [Tensor]
+    public private(set) var inputs: [Tensor]
     /// Gradients for `inputs`, in order; nil where an input gets none.
     private(set) var backward: (Tensor) throws -> [Tensor?]
     /// Whether a backward pass has used and freed this node.

@@ -14,7 +14,7 @@ enum PruneBindings {
     static let selectionKeys = ["include_bias", "include_norm", "exclude_first", "exclude_last", "exclude", "only"]
     static let dataKeys = ["data", "batch_size", "batches", "samples_per_class", "temperature", "input_shape", "beta"]
     static let pruneKeys = ["score", "amount", "density", "count", "scope", "allocation", "overrides", "structure",
-                            "min_per_layer", "iterations", "schedule"] + selectionKeys + dataKeys
+                            "group_reduce", "min_per_layer", "iterations", "schedule"] + selectionKeys + dataKeys
 
     /// A Lua list of strings.
     static func stringList(_ c: LuaCall, _ i: Int32, _ what: String) throws -> [String] {
@@ -99,6 +99,28 @@ enum PruneBindings {
                 throw LuaError("prune: the \(source) gave no tensor for \(target.name)")
             }
             return Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue().detach()
+        }
+    }
+
+    /// "sum", "mean", "max", or a Lua function(scores [members, channels]) → [channels].
+    static func groupReduce(_ c: LuaCall, _ i: Int32) throws -> PruneSpec.GroupReduce {
+        if lua_type(c.L, i) == LUA_TFUNCTION {
+            let f = LuaReference(c.L, lua_absindex(c.L, i))
+            return .custom { m in
+                let L = f.L
+                try f.call(1) { pushTensor(L, m) }
+                defer { lp_pop(L, 1) }
+                guard let p = lp_to_tensor(L, -1) else {
+                    throw LuaError("prune: group_reduce gave \(String(cString: lp_typename_at(L, -1))), expected a tensor of one score per channel")
+                }
+                return Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue().detach()
+            }
+        }
+        switch try c.string(i, "group_reduce") {
+        case "sum": return .sum
+        case "mean": return .mean
+        case "max": return .max
+        case let s: throw c.error("unknown group_reduce '\(s)' (known: sum, mean, max, or a function)")
         }
     }
 
@@ -200,8 +222,12 @@ enum PruneBindings {
                 spec.allocation = v
             }
             if let s = try o.string("structure") {
-                guard let v = PruneSpec.Structure(rawValue: s) else { throw c.error("unknown structure '\(s)' (known: unstructured, channel, or N:M as \"2:4\")") }
+                guard let v = PruneSpec.Structure(rawValue: s) else { throw c.error("unknown structure '\(s)' (known: unstructured, channel, group, or N:M as \"2:4\")") }
                 spec.structure = v
+            }
+            if let r = try o.get("group_reduce", { try groupReduce(c, $0) }) {
+                guard spec.structure == .group else { throw c.error("group_reduce needs structure = \"group\"") }
+                spec.groupReduce = r
             }
             if let s = try o.string("schedule") {
                 guard let v = PruneSpec.Schedule(rawValue: s) else { throw c.error("unknown schedule '\(s)' (known: exponential, linear)") }
@@ -224,8 +250,8 @@ enum PruneBindings {
             let data = try scoreData(o, c, net)
             if let name = try o.get("score", { lua_type(c.L, $0) == LUA_TSTRING ? try c.string($0, "score") : nil }) ?? nil,
                let kind = ScoreKind(rawValue: name), kind.ranksChannels {
-                guard spec.structure == .channel else {
-                    throw c.error("score '\(name)' ranks channels by their outputs: give structure = \"channel\"")
+                guard spec.structure != .unstructured else {
+                    throw c.error("score '\(name)' ranks channels by their outputs: give structure = \"channel\" or \"group\"")
                 }
                 spec.channelReduce = .max
             }

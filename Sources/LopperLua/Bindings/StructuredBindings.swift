@@ -4,8 +4,31 @@ import LopperCore
 import LopperNN
 import LopperPrune
 
-/// `lp.compact`: a masked network made physically thinner.
+/// `lp.compact`: a masked network made physically thinner; `lp.prune.groups`: the channels
+/// structured pruning removes together.
 enum StructuredBindings {
+    static let groups = LuaFunction("groups") { c in
+        // groups(net [, {input}]) → {{name, channels, prunable, fixed, producers, consumers, norms}}
+        try c.arity(1, 2)
+        let net = try ModuleBindings.check(c, 1)
+        let o = try LuaOptions(c, 2, known: ["input"])
+        let groups = try DependencyGroups.find(net, inputShape: try o.get("input") { try c.intList($0, "input") })
+        lua_createtable(c.L, Int32(groups.count), 0)
+        for (k, g) in groups.enumerated() {
+            lua_createtable(c.L, 0, 8)
+            c.push(g.name); lua_setfield(c.L, -2, "name")
+            c.push(int: g.channels); lua_setfield(c.L, -2, "channels")
+            c.push(g.prunable); lua_setfield(c.L, -2, "prunable")
+            if let why = g.fixed { c.push(why); lua_setfield(c.L, -2, "fixed") }
+            c.push(g.keepsZeros); lua_setfield(c.L, -2, "keeps_zeros")
+            for (key, ms) in [("producers", g.producers), ("consumers", g.consumers), ("norms", g.norms)] {
+                c.push(strings: ms.map { $0.name }); lua_setfield(c.L, -2, key)
+            }
+            lua_rawseti(c.L, -2, lua_Integer(k + 1))
+        }
+        return 1
+    }
+
     static let compact = LuaFunction("compact") { c in
         // compact(net [, {optimizer, input, sparse = false, batch = 1}]) → compacted net, report [, optimizer carried over]
         try c.arity(1, 2)

@@ -1,4 +1,5 @@
 import Foundation
+import LopperCore
 
 /// What one pruning call does.
 public struct PruneSpec {
@@ -11,8 +12,16 @@ public struct PruneSpec {
     public enum ChannelReduce { case sum, max }
     /// One threshold over all layers, or the same fraction in each.
     public enum Scope: String { case global, layer }
-    /// Single weights, or whole output channels (rows of Linear, filters of Conv2d).
-    public enum Structure: String { case unstructured, channel }
+    /// Single weights, whole output channels (rows of Linear, filters of Conv2d), or the
+    /// channels of dependency groups (each removed from its producers, batch norms and
+    /// consumers at once; see `DependencyGroups`).
+    public enum Structure: String { case unstructured, channel, group }
+    /// How a group's channel score comes from its members' scores for that channel.
+    public enum GroupReduce {
+        case sum, mean, max
+        /// Scores [members, channels] → [channels].
+        case custom((Tensor) throws -> Tensor)
+    }
     /// How iterative pruning approaches the target (SynFlow: exponential).
     public enum Schedule: String { case exponential, linear }
 
@@ -25,6 +34,9 @@ public struct PruneSpec {
     public var overrides: [String: Double] = [:]
     public var structure: Structure = .unstructured
     public var channelReduce: ChannelReduce = .sum
+    public var groupReduce: GroupReduce = .sum
+    /// One sample's shape, for tracing groups of a network that does not know it.
+    public var inputShape: [Int]?
     /// Global pruning keeps at least this many units per layer (weights or channels); what
     /// a layer at its floor cannot give is taken from the others (the target is missed only
     /// when every layer is at its floor).

@@ -27,13 +27,16 @@ public enum Pruner {
     public static func prune(_ net: Module, targets: [PrunableTensor], spec: PruneSpec,
                              score: ScoreFunction) throws -> PruneReport {
         try validate(spec, targets)
-        let units = try targets.map { try Units($0, spec.structure, reduce: spec.channelReduce) }
+        let units: [PruneUnits] = spec.structure == .group
+            ? try GroupUnits.make(net, targets, spec)
+            : try targets.enumerated().map { try Units($1, index: $0, spec.structure, reduce: spec.channelReduce) }
+        try validate(spec.overrides, units)
         let start = units.map { $0.keptCount() }
         if case .count(let k) = spec.target, k > start.reduce(0, +) {
-            throw TensorError("prune: count \(k) is more than the \(start.reduce(0, +)) \(spec.structure == .channel ? "channels" : "weights") left")
+            throw TensorError("prune: count \(k) is more than the \(start.reduce(0, +)) \(spec.structure == .unstructured ? "weights" : "channels") left")
         }
-        let groups = groups(spec, targets)
-        let finals = finalKeeps(spec, targets, groups, units, start)
+        let groups = groups(spec, units)
+        let finals = finalKeeps(spec, groups, units, start)
         let progress = spec.iterations > 1 ? ProgressLine("prune", total: spec.iterations) : nil
         defer { progress?.finish() }
         for k in 1...spec.iterations {
@@ -41,7 +44,7 @@ public enum Pruner {
             progress?.update(k - 1, "scoring")
             let scores = try score()
             try Scores.validate(scores, targets, source: "prune")
-            let unitScores = try zip(units, scores).map { try $0.scores($1) }
+            let unitScores = try units.map { try $0.scores(scores) }
             // Groups pruned together: each overridden or layer-scoped tensor alone, the rest pooled.
             for (group, finalKept) in zip(groups, finals) {
                 let startKept = group.reduce(0) { $0 + start[$1] }
@@ -79,25 +82,29 @@ public enum Pruner {
         }
         guard spec.iterations >= 1 else { throw TensorError("prune: iterations must be at least 1, got \(spec.iterations)") }
         guard spec.minPerLayer >= 0 else { throw TensorError("prune: min_per_layer must be non-negative, got \(spec.minPerLayer)") }
-        let names = Set(targets.map { $0.name })
-        for (name, v) in spec.overrides {
-            guard names.contains(name) else {
-                throw TensorError("prune: override for \(name), which is not prunable (prunable: \(targets.map { $0.name }.joined(separator: ", ")))")
-            }
-            guard v >= 0 && v <= 1 else { throw TensorError("prune: override for \(name) must be in [0, 1], got \(v)") }
-        }
-        if spec.structure == .channel {
+        if spec.structure != .unstructured {
             for t in targets where t.tensor.rank < 2 {
                 throw TensorError("prune: channel pruning needs weights of rank 2 or more; \(t.name) is \(describeShape(t.tensor.shape))")
             }
         }
     }
 
-    /// Indices of tensors pruned together.
-    static func groups(_ spec: PruneSpec, _ targets: [PrunableTensor]) -> [[Int]] {
+    /// Overrides name units that are pruned (tensors, or dependency groups).
+    static func validate(_ overrides: [String: Double], _ units: [PruneUnits]) throws {
+        let names = Set(units.map { $0.name })
+        for (name, v) in overrides {
+            guard names.contains(name) else {
+                throw TensorError("prune: override for \(name), which is not prunable (prunable: \(units.map { $0.name }.joined(separator: ", ")))")
+            }
+            guard v >= 0 && v <= 1 else { throw TensorError("prune: override for \(name) must be in [0, 1], got \(v)") }
+        }
+    }
+
+    /// Indices of units pruned together.
+    static func groups(_ spec: PruneSpec, _ units: [PruneUnits]) -> [[Int]] {
         let layerwise = spec.scope == .layer || (spec.allocation != .uniform && isDensity(spec))
         var pool: [Int] = [], out: [[Int]] = []
-        for (i, t) in targets.enumerated() {
+        for (i, t) in units.enumerated() {
             if layerwise || spec.overrides[t.name] != nil { out.append([i]) } else { pool.append(i) }
         }
         if !pool.isEmpty { out.append(pool) }
@@ -107,23 +114,22 @@ public enum Pruner {
     static func isDensity(_ spec: PruneSpec) -> Bool { if case .density = spec.target { return true } else { return false } }
 
     /// Units each group keeps at the end, in the order of `groups`.
-    static func finalKeeps(_ spec: PruneSpec, _ targets: [PrunableTensor], _ groups: [[Int]],
-                           _ units: [Units], _ start: [Int]) -> [Int] {
+    static func finalKeeps(_ spec: PruneSpec, _ groups: [[Int]], _ units: [PruneUnits], _ start: [Int]) -> [Int] {
         let kept = groups.map { g in g.reduce(0) { $0 + start[$1] } }
         switch spec.target {
         case .amount(let a):
             // As torch.nn.utils.prune: remove round(amount · remaining), half to even.
             return zip(groups, kept).map { g, k in
-                let amount = g.count == 1 ? spec.overrides[targets[g[0]].name] ?? a : a
+                let amount = g.count == 1 ? spec.overrides[units[g[0]].name] ?? a : a
                 return k - Int((amount * Double(k)).rounded(.toNearestOrEven))
             }
         case .count(let k):
             return kept.map { $0 - min(k, $0) }
         case .density(let d):
-            let densities = spec.allocation.densities(shapes: units.map { $0.target.tensor.shape }, density: d)
+            let densities = spec.allocation.densities(shapes: units.map { $0.shape }, density: d)
             var out = zip(groups, kept).map { g, k -> Int in
                 guard g.count == 1 else { return 0 }
-                let di = spec.overrides[targets[g[0]].name] ?? densities[g[0]]
+                let di = spec.overrides[units[g[0]].name] ?? densities[g[0]]
                 return min(k, Int((di * Double(units[g[0]].count)).rounded(.toNearestOrEven)))
             }
             // The pool keeps what the overall target leaves after the tensors pruned alone.
@@ -137,7 +143,7 @@ public enum Pruner {
     }
 
     /// Removes the lowest-scoring kept units of `group` until `keep` remain.
-    static func select(_ group: [Int], keep: Int, units: [Units], scores: [[Float]], minPerLayer: Int) throws {
+    static func select(_ group: [Int], keep: Int, units: [PruneUnits], scores: [[Float]], minPerLayer: Int) throws {
         var candidates: [(Float, Int, Int)] = []   // score, tensor, unit
         for i in group {
             for (u, s) in scores[i].enumerated() where units[i].kept[u] { candidates.append((s, i, u)) }
@@ -179,18 +185,40 @@ public enum Pruner {
     }
 }
 
+/// What one pruning call keeps or removes, unit by unit: the weights of a tensor, its
+/// output channels, or the channels of a dependency group.
+protocol PruneUnits: AnyObject {
+    var name: String { get }
+    var count: Int { get }
+    var kept: [Bool] { get set }
+    /// The shape an allocation (ERK) sizes the units by.
+    var shape: [Int] { get }
+    /// Per-unit scores from the scores of every target.
+    func scores(_ all: [Tensor]) throws -> [Float]
+    /// Masks (and zeroes) what is no longer kept.
+    func commit(_ net: Module) throws
+}
+
+extension PruneUnits {
+    func keptCount() -> Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
+}
+
 /// A tensor seen as units (weights, or output channels) that are kept or removed.
-final class Units {
+final class Units: PruneUnits {
     let target: PrunableTensor
+    let index: Int
     let structure: PruneSpec.Structure
     let count: Int
     let size: Int
     var kept: [Bool]
+    var name: String { target.name }
+    var shape: [Int] { target.tensor.shape }
 
     let reduce: PruneSpec.ChannelReduce
 
-    init(_ target: PrunableTensor, _ structure: PruneSpec.Structure, reduce: PruneSpec.ChannelReduce = .sum) throws {
+    init(_ target: PrunableTensor, index: Int, _ structure: PruneSpec.Structure, reduce: PruneSpec.ChannelReduce = .sum) throws {
         self.target = target
+        self.index = index
         self.structure = structure
         self.reduce = reduce
         let t = target.tensor
@@ -207,11 +235,9 @@ final class Units {
         }
     }
 
-    func keptCount() -> Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
-
     /// Per-unit scores: the element scores, or their sums (or largest) over each channel.
-    func scores(_ s: Tensor) throws -> [Float] {
-        let c = try s.contiguous()
+    func scores(_ all: [Tensor]) throws -> [Float] {
+        let c = try all[index].contiguous()
         if size == 1 { return Array(UnsafeBufferPointer(start: c.data, count: count)) }
         return (0..<count).map { r in
             let row = UnsafeBufferPointer(start: c.data + r * size, count: size)

@@ -2,13 +2,12 @@ import LopperCore
 import LopperNN
 
 /// Physical removal (`lp.compact`): a masked network becomes a dense one with thinner
-/// Linear, Conv2d and BatchNorm tensors that computes the same function. Between two
-/// weighted layers of a chain, a channel goes when it is dead (its weights, bias and the
-/// following batch norm's γ and β all zero, so it outputs exactly 0 through zero-keeping
-/// activations and pools) or unread (the next layer's kernels for it are all zero); it is
-/// cut from the producer's rows, the batch norm and the consumer's columns (a block of
-/// H·W columns after a Flatten). Chains are Sequentials, nested or not, and the insides of
-/// residual blocks (whose outputs, tied by the addition, stay whole).
+/// Linear, Conv2d and BatchNorm tensors that computes the same function. A channel of a
+/// dependency group goes when it is dead (every producer's row and bias and every batch
+/// norm's γ and β are zero there, and the group's ops keep zeros at zero, so it is exactly
+/// 0 everywhere) or unread (every consumer's columns for it are zero); it is cut from the
+/// producers' rows, the batch norms and the consumers' columns at once, so the channels a
+/// residual addition ties go together.
 public enum Compaction {
     /// Which rows (dimension 0) and columns (dimension 1) of a tensor are kept; nil: all.
     public struct Slice {
@@ -25,106 +24,49 @@ public enum Compaction {
         public let notes: [String]
     }
 
-    /// The chains of `m`: lists of leaves run one after another, whose inner channels may
-    /// go while their first input and last output stay. Nested Sequentials are one chain; a
-    /// residual block is a leaf of its chain (its outputs are tied by the addition) with
-    /// chains of its own inside: a Residual's body and shortcut, a BasicBlock's conv1 → bn1
-    /// → conv2. Other containers are leaves whose inside is left as it is, with a note.
-    static func chains(_ m: Module, _ path: String, _ notes: inout [String]) -> [[(String, Module)]] {
-        var outer: [(String, Module)] = [], inner: [[(String, Module)]] = []
-        func walk(_ m: Module, _ path: String) {
-            let at = { (name: String) in path.isEmpty ? name : path + "." + name }
-            if m is Sequential {
-                for (name, child) in m.children { walk(child, at(name)) }
-                return
+    /// The channels of `g` that can go: dead or unread.
+    static func removable(_ g: ChannelGroup) throws -> [Bool] {
+        var out = [Bool](repeating: false, count: g.channels)
+        for c in 0..<g.channels {
+            let unread = try !g.consumers.isEmpty && g.consumers.allSatisfy { q in
+                try isZero(q.weight, columns: (c * q.factor)..<((c + 1) * q.factor))
             }
-            outer.append((path, m))
-            if m is BasicBlock {
-                let k = m.children
-                inner.append([(at(k[0].0), k[0].1), (at(k[1].0), k[1].1), (at(k[2].0), k[2].1)])
-                if k.count > 4 { inner += chains(k[4].1, at(k[4].0), &notes) }
-            } else if m is Residual {
-                for (name, child) in m.children { inner += chains(child, at(name), &notes) }
-            } else if !m.children.isEmpty {
-                notes.append("\(path.isEmpty ? "the network" : path): a \(m.kind) is left whole inside (Lopper cannot follow its channels)")
-            }
+            let dead = try g.keepsZeros && !g.producers.isEmpty
+                && g.producers.allSatisfy { p in try isZero(p.weight, row: c) && (try p.bias?.contiguous().data[c] ?? 0) == 0 }
+                && g.norms.allSatisfy { n in try n.weight.contiguous().data[c] == 0 && (try n.bias?.contiguous().data[c] ?? 0) == 0 }
+            out[c] = unread || dead
         }
-        walk(m, path)
-        return [outer] + inner
-    }
-
-    /// Whether a leaf keeps a zero channel zero and the channel layout as it is.
-    static func keepsZeros(_ m: Module) -> Bool {
-        if m is Pool2d || m is Dropout { return true }
-        return m is Elementwise && ["ReLU", "Tanh", "Identity", "Flatten"].contains(m.kind) || m.kind.hasPrefix("LeakyReLU")
+        return out
     }
 
     public static func compact(_ net: Module, inputShape: [Int]? = nil) throws -> Result {
-        var notes: [String] = []
-        let all = chains(net, "", &notes)
-        let leaves = all.flatMap { $0 }
-        guard let shape = inputShape ?? net.inputShape else {
+        guard net.inputShape != nil || inputShape != nil else {
             throw TensorError("compact: the network does not know its input shape; give input = {C, H, W}")
         }
-        // The input shape of every leaf, from one forward pass of zeros.
-        var seen: [ObjectIdentifier: [Int]] = [:]
-        var removals: [() -> Void] = []
-        for (_, m) in leaves where m.children.isEmpty {
-            let hooks = m.hookSet()
-            let id = hooks.onForward { m, x, _ in seen[ObjectIdentifier(m)] = x.shape; return nil }
-            removals.append { hooks.remove(id) }
-        }
-        defer { for r in removals { r() } }
-        _ = try net.evaluating { try Autograd.noGrad { try net(Tensor(shape: [1] + shape)) } }
-
-        // Kept rows and columns of weighted leaves, and kept entries of batch norms, by path.
+        var notes: [String] = []
+        // Kept rows and columns of weighted layers, and kept entries of batch norms, by path.
         var rows: [String: [Int]] = [:], columns: [String: [Int]] = [:], norms: [String: [Int]] = [:]
-        for chain in all {
-            let weighted = chain.indices.filter { chain[$0].1 is Linear || chain[$0].1 is Conv2d }
-            for (a, b) in zip(weighted, weighted.dropFirst()) {
-                let (pName, p) = chain[a], (qName, q) = chain[b]
-                let between = chain[(a + 1)..<b]
-                let (pw, pb) = weightAndBias(p)
-                let channels = pw.shape[0]
-                if let odd = between.first(where: { !(keepsZeros($0.1) || $0.1 is BatchNorm) }) {
-                    notes.append("\(pName) → \(qName): left whole, \(odd.0) (\(odd.1.kind)) between them may not keep a removed channel at zero")
-                    continue
-                }
-                // Dead: the producer's row and bias are zero, and every batch norm after it
-                // has γ = β = 0 there.
-                var dead = try (0..<channels).map { c in try isZero(pw, row: c) && (pb.map { $0.data[c] == 0 } ?? true) }
-                var factor = 1, flattened = false, usable = true
-                for (_, m) in between {
-                    if let bn = m as? BatchNorm {
-                        guard !flattened || factor == 1, bn.channels == channels else {
-                            notes.append("\(pName) → \(qName): left whole, a batch norm over other units sits between them")
-                            usable = false; break
-                        }
-                        let g = try bn.weight.contiguous(), s = try bn.bias.contiguous()
-                        for c in 0..<channels where g.data[c] != 0 || s.data[c] != 0 { dead[c] = false }
-                    }
-                    if m.kind == "Flatten", let x = seen[ObjectIdentifier(m)], x.count >= 2 {
-                        factor = x.dropFirst(2).reduce(1, *)
-                        flattened = true
-                    }
-                }
-                guard usable else { continue }
-                let (qw, _) = weightAndBias(q)
-                guard qw.shape[1] == channels * factor else {
-                    notes.append("\(pName) → \(qName): left whole, \(qName) reads \(qw.shape[1]) inputs, not \(channels) channels × \(factor)")
-                    continue
-                }
-                let read = try (0..<channels).map { c in try !isZero(qw, columns: (c * factor)..<((c + 1) * factor)) }
-                var keep = (0..<channels).filter { !dead[$0] && read[$0] }
-                if keep.isEmpty {
-                    keep = [0]
-                    notes.append("\(pName): every channel was removed; one is kept so that the network still has a path")
-                }
-                guard keep.count < channels else { continue }
-                rows[pName] = keep
-                columns[qName] = keep.flatMap { c in (c * factor)..<((c + 1) * factor) }
-                for (path, m) in between where m is BatchNorm { norms[path] = keep }
+        for g in try DependencyGroups.find(net, inputShape: inputShape) {
+            let gone = try removable(g)
+            guard gone.contains(true) else { continue }
+            if let why = g.fixed {
+                if !g.producers.isEmpty { notes.append("\(g.name): \(gone.filter { $0 }.count) removable channels left whole: \(why)") }
+                continue
             }
+            let members = g.producers + g.consumers + g.norms
+            if let loose = members.first(where: { $0.layerPath == nil }) {
+                notes.append("\(g.name): left whole: \(loose.name) is used by a Lua function, not by a layer Lopper can thin")
+                continue
+            }
+            var keep = (0..<g.channels).filter { !gone[$0] }
+            if keep.isEmpty {
+                keep = [0]
+                notes.append("\(g.name): every channel was removed; one is kept so that the network still has a path")
+            }
+            guard keep.count < g.channels else { continue }
+            for p in g.producers { rows[p.layerPath!] = keep }
+            for q in g.consumers { columns[q.layerPath!] = keep.flatMap { c in (c * q.factor)..<((c + 1) * q.factor) } }
+            for n in g.norms { norms[n.layerPath!] = keep }
         }
 
         // The new network: a clone with the thinned leaves put in their places.
@@ -133,7 +75,7 @@ public enum Compaction {
         let out = try net.clone()
         var slices: [String: Slice] = [:]
         var layers: [(String, Int, Int)] = []
-        for (path, m) in leaves where m.children.isEmpty {
+        for (path, m) in net.namedModules() where m.children.isEmpty {
             if m is Linear || m is Conv2d {
                 let r = rows[path], c = columns[path], before = weightAndBias(m).0.shape[0]
                 layers.append((path.isEmpty ? "net" : path, before, r?.count ?? before))
