@@ -28,6 +28,13 @@ extension Tensor {
         let (av, ta, lda) = try a.gemmOperand()
         let (bv, tb, ldb) = try b.gemmOperand()
         let ldc = c.strides[0]
+        if m == 1 && (n <= 4096 || m * n * k < 1 << 19) {
+            // One row: a matrix-vector product, which sgemm's packing only slows down.
+            let (rows, cols) = tb == CblasNoTrans ? (k, n) : (n, k)
+            cblas_sgemv(CblasRowMajor, tb == CblasNoTrans ? CblasTrans : CblasNoTrans, Int32(rows), Int32(cols), alpha,
+                        bv.data, ldb, av.data, ta == CblasNoTrans ? 1 : lda, beta, c.data, 1)
+            return
+        }
         let parts = m * n * k >= 1 << 19 ? Parallel.workers : 1
         let byRows = m >= n || m >= 64 * parts
         // One piece per worker: each sgemm call packs all of b (or a) again, so finer pieces
