@@ -1,9 +1,11 @@
 -- Filter pruning: Li, Kadav, Durdanovic, Samet & Graf, "Pruning Filters for Efficient
 -- ConvNets", ICLR 2017.
 -- Train; rank each conv layer's filters by the L1 norm of their weights; remove the
--- smallest with their feature maps and the next layer's kernels; fine-tune. Compared with
--- removing the same number of random filters. The L1 network is then compacted (the
--- filters physically cut out) and its true parameters, MACs and speed are measured.
+-- smallest with their feature maps and the next layer's kernels (the filters' dependency
+-- groups: batch norms and consumers' columns go too, so MACs count what goes downstream,
+-- and a ResNet's tied filters go together); fine-tune. Compared with removing the same
+-- number of random filters. The L1 network is then compacted (the filters physically cut
+-- out) and its true parameters, MACs and speed are measured.
 local cfg = lp.config{
   data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet5", lr = 1e-3, batch = 60,
@@ -32,7 +34,8 @@ local l1_net
 for _, score in ipairs{"l1", "random"} do
   lp.prune.clear(net)
   lp.prune.rewind(net, trained)
-  lp.prune.prune(net, {score = score, structure = "channel", scope = "layer", amount = cfg.rate, only = convs})
+  lp.prune.prune(net, {score = score, structure = "group", group_reduce = "producers", scope = "layer",
+                       amount = cfg.rate, only = convs})
   local pruned = accuracy(net)
   lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch, iterations = cfg.finetune}
   local stats = lp.prune.stats(net)

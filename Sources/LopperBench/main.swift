@@ -41,9 +41,10 @@ let onlyPruning = CommandLine.arguments.contains("--pruning")
 
 // MARK: Pruning
 /// Inference latency (median of 9) of a CIFAR-shape model dense and with half of every
-/// conv layer's filters removed by L1 norm and compacted, and the MAC ratio. ResNets: the
-/// first conv of each block (Li et al.), the others being tied by the residual additions.
-func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, compacted: Double, macRatio: Double) {
+/// conv layer's filters removed by L1 norm and compacted, and the MAC ratio. ResNets: half
+/// of every dependency group (the residual stages whole), or with `innerOnly` the first
+/// conv of each block only (Li et al.), whose channels no addition ties.
+func compactionFigures(_ model: String, batch: Int, innerOnly: Bool = false) throws -> (dense: Double, compacted: Double, macRatio: Double) {
     RandomGenerator.shared.reseed(1)
     var o = Zoo.Options()
     (o.channels, o.size) = (3, 32)
@@ -51,10 +52,10 @@ func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, co
     var selection = PrunableSelection()
     selection.excludeLast = true
     let targets = try selection.select(net).filter {
-        $0.tensor.rank == 4 && (!model.hasPrefix("resnet") || ($0.name.hasPrefix("blocks") && $0.name.hasSuffix("conv1.weight")))
+        $0.tensor.rank == 4 && (!innerOnly || ($0.name.hasPrefix("blocks") && $0.name.hasSuffix("conv1.weight")))
     }
     var spec = PruneSpec(target: .amount(0.5))
-    (spec.structure, spec.scope) = (.channel, .layer)
+    (spec.structure, spec.scope) = (model.hasPrefix("resnet") && !innerOnly ? .group : .channel, .layer)
     try Pruner.prune(net, targets: targets, spec: spec) { try Scores.compute(.l1, net: net, targets: targets) }
     let small = try Compaction.compact(net).net
     func median(_ m: Module) throws -> Double {
@@ -69,14 +70,14 @@ func compactionFigures(_ model: String, batch: Int) throws -> (dense: Double, co
 }
 
 if onlyPruning || (!onlyContention && !onlyCIFAR) {
-print("Pruning: half of every conv layer's filters removed (L1; ResNet: the first conv of each block),")
-print("compacted (lp.compact); CIFAR shapes,")
-print("inference in evaluation mode, median of 9 passes")
-let widths = [10, 8, 12, 16, 10, 10]
+print("Pruning: half of every conv layer's filters removed (L1; ResNet: of every dependency group, so the")
+print("residual stages too; resnet20-inner: the first conv of each block only), compacted (lp.compact);")
+print("CIFAR shapes, inference in evaluation mode, median of 9 passes")
+let widths = [15, 8, 12, 16, 10, 10]
 print(row(["model", "batch", "dense ms", "compacted ms", "speed-up", "MAC ratio"], widths))
-for model in ["vgg11", "conv6", "resnet20"] {
+for model in ["vgg11", "conv6", "resnet20", "resnet20-inner"] {
     for batch in [64, 1] {
-        let f = try compactionFigures(model, batch: batch)
+        let f = try compactionFigures(model == "resnet20-inner" ? "resnet20" : model, batch: batch, innerOnly: model == "resnet20-inner")
         print(row([model, "\(batch)", String(format: "%.2f", f.dense * 1e3), String(format: "%.2f", f.compacted * 1e3),
                    String(format: "%.2fx", f.dense / f.compacted), String(format: "%.2fx", f.macRatio)], widths))
     }

@@ -118,11 +118,12 @@ final class DependencyGroupTests: LuaTestCase {
         return pruned{structure = "group"} == "101" and pruned{structure = "group", group_reduce = "mean"} == "101"
           and pruned{structure = "group", group_reduce = "max"} == "101" and pruned{structure = "channel"} == "011"
           and pruned{structure = "group", group_reduce = producersOnly} == "011"
+          and pruned{structure = "group", group_reduce = "producers"} == "011"
           and pruned{structure = "group", group_reduce = function(s) return s:sum(1) end} == "101"
           and close(net(x), small(x)) and small.fc1.weight:size(2) == 8 * 25 and small.conv1.weight:size(1) == 3
         """)
         expectError("lp.prune.prune(lp.models.lenet5(), {score = 'l1', structure = 'group', amount = 0.5, group_reduce = 'median'})",
-                    "unknown group_reduce 'median' (known: sum, mean, max, or a function)")
+                    "unknown group_reduce 'median' (known: sum, mean, max, producers, or a function)")
         expectError("lp.prune.prune(lp.models.lenet5(), {score = 'l1', amount = 0.5, group_reduce = 'mean'})",
                     "group_reduce needs structure = \"group\"")
         expectError("lp.prune.prune(lp.models.lenet5(), {score = 'l1', structure = 'group', amount = 0.5, group_reduce = function(s) return s end})",

@@ -120,7 +120,8 @@ enum PruneBindings {
         case "sum": return .sum
         case "mean": return .mean
         case "max": return .max
-        case let s: throw c.error("unknown group_reduce '\(s)' (known: sum, mean, max, or a function)")
+        case "producers": return .producers
+        case let s: throw c.error("unknown group_reduce '\(s)' (known: sum, mean, max, producers, or a function)")
         }
     }
 

@@ -19,6 +19,8 @@ public struct PruneSpec {
     /// How a group's channel score comes from its members' scores for that channel.
     public enum GroupReduce {
         case sum, mean, max
+        /// The producers' rows summed, the consumers left out: a filter's own score (Li et al.).
+        case producers
         /// Scores [members, channels] → [channels].
         case custom((Tensor) throws -> Tensor)
     }

@@ -23,7 +23,8 @@ final class GroupUnits: PruneUnits {
         byMax = spec.channelReduce == .max
         // Scores that give the channel's value to each weight of its row say nothing of
         // the consumers' columns: those scores count the producers only.
-        let consumers = byMax ? [] : group.consumers
+        var consumers = byMax ? [] : group.consumers
+        if case .producers = spec.groupReduce { consumers = [] }
         scored = group.producers.map { ($0, true, index[ObjectIdentifier($0.weight)]!) }
             + consumers.compactMap { m in index[ObjectIdentifier(m.weight)].map { (m, false, $0) } }
         let masks = try group.producers.map { try $0.weight.mask?.contiguous() }
@@ -62,7 +63,7 @@ final class GroupUnits: PruneUnits {
             return out
         }
         switch reduce {
-        case .sum: return (0..<count).map { c in rows.reduce(0) { $0 + $1[c] } }
+        case .sum, .producers: return (0..<count).map { c in rows.reduce(0) { $0 + $1[c] } }
         case .mean: return (0..<count).map { c in rows.reduce(0) { $0 + $1[c] } / Float(rows.count) }
         case .max: return (0..<count).map { c in rows.map { $0[c] }.max()! }
         case .custom(let f):
