@@ -182,5 +182,13 @@ enum TrainBindings {
             try c.arity(1, 2)
             return try buildModel(c, try c.string(1, "model name"), 2)
         },
+        LuaFunction("load") { c in
+            // load(path) → the checkpoint's network, rebuilt from its architecture, and its meta
+            try c.arity(1, 1)
+            let (net, meta) = try Checkpoint.network(try c.string(1, "path"))
+            ModuleBindings.pushModule(c, net)
+            IOBindings.pushStrings(c, meta)
+            return 2
+        },
     ]
 }

@@ -78,7 +78,8 @@ for _, lib in ipairs({ "nn", "models" }) do
   for name, construct in pairs(lp[lib]) do
     if type(construct) == "function" and name ~= "module" and name ~= "init_net" then
       lp[lib][name] = function(...)
-        local m = construct(...)
+        local results = table.pack(construct(...))
+        local m = results[1]
         if kind_of(m) == "lopper.Module" then
           local args = table.pack(...)
           if lib == "models" then for i = 1, args.n do args[i] = without_data(args[i]) end end
@@ -89,7 +90,7 @@ for _, lib in ipairs({ "nn", "models" }) do
           end)
           if ok then built[m] = text end
         end
-        return m
+        return table.unpack(results, 1, results.n)
       end
     end
   end

@@ -23,7 +23,15 @@ public enum Checkpoint {
             if let mask = t.mask { entries.append(.init(name + maskSuffix, mask)) }
         }
         var info: [String: Any] = ["format": format]
-        if let net { info["model"] = net.kind }
+        if let net {
+            info["model"] = net.kind
+            info["training"] = net.training
+            if let shape = net.inputShape { info["input_shape"] = shape }
+            switch Architecture.describe(net) {
+            case .success(let d): info["architecture"] = d
+            case .failure(let why): info["architecture_missing"] = why.message
+            }
+        }
         if let optimizer {
             for (i, name) in optimizer.names.enumerated() {
                 for (key, t) in optimizer.state[i].sorted(by: { $0.key < $1.key }) {
@@ -37,6 +45,31 @@ public enum Checkpoint {
         var metadata = user
         metadata["lopper"] = String(data: try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]), encoding: .utf8)
         try Safetensors.save(path, entries, metadata: metadata)
+    }
+
+    /// The network a checkpoint describes, rebuilt from its architecture (thinner layers of
+    /// a compacted network included) and loaded with its state and masks; and the caller's
+    /// metadata strings.
+    public static func network(_ path: String) throws -> (Module, [String: String]) {
+        let (_, metadata) = try Safetensors.load(path)
+        guard let s = metadata["lopper"] else {
+            throw TensorError("checkpoint \(path): no Lopper metadata (a safetensors file Lopper did not write); build the network and use lp.checkpoint.load")
+        }
+        guard let d = s.data(using: .utf8), let info = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else {
+            throw TensorError("checkpoint \(path): its Lopper metadata is not a JSON object (malformed, or nested too deep)")
+        }
+        guard let arch = info["architecture"] else {
+            let why = info["architecture_missing"] as? String ?? "it was saved without one"
+            throw TensorError("checkpoint \(path) holds no architecture: \(why)")
+        }
+        let random = RandomGenerator.shared.snapshot
+        defer { try? RandomGenerator.shared.restore(random) }
+        let net: Module
+        do { net = try Architecture.build(arch) } catch let e as TensorError { throw TensorError("checkpoint \(path): \(e.message)") }
+        if let shape = info["input_shape"] as? [Int], shape.allSatisfy({ $0 > 0 }) { net.inputShape = shape }
+        let meta = try load(path, net: net, rng: nil, strict: true, requireRNG: false)
+        net.train(info["training"] as? Bool ?? true)
+        return (net, meta)
     }
 
     /// Restores what is asked for; returns the caller's metadata strings.
