@@ -93,7 +93,8 @@ final class DocsTests: LuaTestCase {
         // lp.plot, lp.table, lp.data.named and lp.benchmark are written in Lua and check their own keys:
         // an unknown one gets an error that lists the known ones.
         for (name, call) in [("lp.plot", "lp.plot{"), ("lp.table", "lp.table{"), ("lp.data.named", "lp.data.named('cifar10', {"),
-                            ("lp.benchmark", "lp.benchmark(lp.nn.ReLU(), {")] {
+                            ("lp.benchmark", "lp.benchmark(lp.nn.ReLU(), {"), ("lp.sparse.updater", "lp.sparse.updater{"),
+                            ("lp.penalty.l1", "lp.penalty.group_lasso(lp.nn.Linear(2, 2), {")] {
             let h = try LuaHost()
             do {
                 try h.run("\(call)rows = {}, no_such_option = 1}\(call.hasSuffix(", {") ? ")" : "")", chunkName: "=probe")

@@ -20,6 +20,40 @@ enum TrainBindings {
         }
     }
 
+    /// A mask updater (`lp.sparse.updater`, or any table with `step`, and optionally
+    /// `start` and `finish`): its methods, called as `u:step(net, optimizer, t)`.
+    final class Updater {
+        let table: LuaReference
+        var methods: [String: LuaReference] = [:]
+
+        init(_ table: LuaReference) { self.table = table }
+
+        /// Calls `u:name(net, optimizer, …)` when the updater has it.
+        func call(_ name: String, _ net: LuaReference, _ opt: LuaReference, _ extra: (OpaquePointer) -> Void) throws {
+            guard let f = methods[name] else { return }
+            let L = f.L
+            let base = lua_gettop(L)
+            f.push(); table.push(); net.push(); opt.push(); extra(L)
+            if lp_pcall(L, lua_gettop(L) - base - 1, 0, 0) != LUA_OK { throw LuaReference.error(L) }
+        }
+    }
+
+    static func sparsityUpdater(_ c: LuaCall, _ i: Int32) throws -> Updater {
+        guard lua_type(c.L, i) == LUA_TTABLE else {
+            throw c.error("expected sparsity to be a mask updater (lp.sparse.updater{…}, or a table with a step method), got \(c.typeName(i))")
+        }
+        let u = Updater(LuaReference(c.L, i))
+        for name in ["start", "step", "finish"] {
+            lua_pushstring(c.L, name)
+            let kind = lp_pgettable(c.L, i)
+            defer { c.pop() }
+            if kind == LUA_TFUNCTION { u.methods[name] = LuaReference(c.L, lua_absindex(c.L, -1)) }
+            else if kind != LUA_TNIL { throw c.error("sparsity: its \(name) is a \(c.typeName(-1)), expected a method") }
+        }
+        guard u.methods["step"] != nil else { throw c.error("sparsity: the updater has no step method") }
+        return u
+    }
+
     /// A value handed to a callback: counts arrive in Lua as integers, measures as floats.
     enum Field {
         case count(Int), measure(Double)
@@ -50,17 +84,38 @@ enum TrainBindings {
         time, StructuredBindings.compact,
         LuaFunction("train") { c in
             // train{net, data, optimizer, batch_size = 60, epochs | iterations, shuffle = true,
-            //       drop_last = false, prefetch = true, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info)}
+            //       drop_last = false, prefetch = true, loss = fn(out, y), on_step = fn(info), on_epoch = fn(info),
+            //       regularizer = fn(net), sparsity = updater}
             // → {iterations, epochs, samples, seconds, loss, stopped}
             try c.arity(1, 1)
             let o = try LuaOptions(c, 1, known: ["net", "data", "optimizer", "batch_size", "epochs", "iterations", "shuffle",
-                                                  "drop_last", "prefetch", "loss", "on_step", "on_epoch"])
+                                                  "drop_last", "prefetch", "loss", "on_step", "on_epoch", "regularizer", "sparsity"])
             guard let net = try o.get("net", { try ModuleBindings.check(c, $0, "net to be a module") }) else { throw c.error("expected option net") }
             guard let data = try o.get("data", { try DataBindings.dataset.check(c, $0) }) else { throw c.error("expected option data (a data set)") }
             guard let opt = try o.get("optimizer", { try OptimBindings.optimizer.check(c, $0) }) else { throw c.error("expected option optimizer") }
             let epochs = try o.int("epochs"), iterations = try o.int("iterations")
             guard epochs != nil || iterations != nil else { throw c.error("expected option epochs or iterations") }
-            let loss = try o.get("loss") { try lossFunction(c, $0) }
+            // The Lua values of net and optimizer, handed back to regularizers and updaters.
+            let netRef = try o.get("net") { LuaReference(c.L, $0) }!, optRef = try o.get("optimizer") { LuaReference(c.L, $0) }!
+            var loss = try o.get("loss") { try lossFunction(c, $0) }
+            if let reg = try o.get("regularizer", { i -> LuaReference in
+                guard lua_type(c.L, i) == LUA_TFUNCTION else { throw c.error("expected regularizer to be a function(net) returning a loss term, got \(c.typeName(i))") }
+                return LuaReference(c.L, i)
+            }) {
+                let base = loss ?? { try $0.crossEntropy($1) }
+                loss = { out, y in
+                    let L = reg.L
+                    try reg.call(1) { netRef.push() }
+                    defer { lp_pop(L, 1) }
+                    guard let p = lp_to_tensor(L, -1) else {
+                        throw LuaError("train: the regularizer returned \(String(cString: lp_typename_at(L, -1))), expected a tensor")
+                    }
+                    let term = Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+                    guard term.count == 1 else { throw TensorError("train: the regularizer must give one number, got shape \(describeShape(term.shape))") }
+                    return try base(out, y).add(term.reshape([]))
+                }
+            }
+            let updater = try o.get("sparsity") { try sparsityUpdater(c, $0) }
             let onStep = try o.get("on_step") { try callback(c, $0, "on_step") }
             let onEpoch = try o.get("on_epoch") { try callback(c, $0, "on_epoch") }
             let stepHook: (Trainer.Step) throws -> Bool = { s in
@@ -78,8 +133,22 @@ enum TrainBindings {
             let batchSize = try o.int("batch_size") ?? 60
             let shuffle = try o.bool("shuffle") ?? true, dropLast = try o.bool("drop_last") ?? false
             let prefetch = try o.bool("prefetch") ?? true
+            var beforeStep: (() throws -> Void)?
+            if let updater {
+                let perEpoch = dropLast ? data.count / max(batchSize, 1) : (data.count + max(batchSize, 1) - 1) / max(batchSize, 1)
+                let (total, overflow) = (epochs ?? Int.max / max(perEpoch, 1)).multipliedReportingOverflow(by: perEpoch)
+                let steps = min(iterations ?? Int.max, overflow ? Int.max : total)
+                try updater.call("start", netRef, optRef) { L in
+                    lua_createtable(L, 0, 2)
+                    lua_pushinteger(L, lua_Integer(steps)); lua_setfield(L, -2, "total")
+                    lua_pushinteger(L, lua_Integer(perEpoch)); lua_setfield(L, -2, "per_epoch")
+                }
+                beforeStep = { try updater.call("step", netRef, optRef) { L in lua_pushinteger(L, lua_Integer(opt.iteration)) } }
+            }
             let r = try Trainer.train(net, data: data, optimizer: opt, batchSize: batchSize, epochs: epochs, iterations: iterations,
-                                      shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, loss: loss, onStep: stepHook, onEpoch: epochHook)
+                                      shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, loss: loss, onStep: stepHook, onEpoch: epochHook,
+                                      beforeStep: beforeStep)
+            try updater?.call("finish", netRef, optRef) { _ in }
             lua_createtable(c.L, 0, 6)
             c.push(int: r.iterations); lua_setfield(c.L, -2, "iterations")
             c.push(int: r.epochs); lua_setfield(c.L, -2, "epochs")

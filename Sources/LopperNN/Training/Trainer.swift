@@ -41,7 +41,8 @@ public enum Trainer {
                              epochs: Int?, iterations: Int?, shuffle: Bool = true, dropLast: Bool = false,
                              prefetch: Bool = true, loss: Loss? = nil,
                              onStep: ((Step) throws -> Bool)? = nil,
-                             onEpoch: ((Epoch) throws -> Bool)? = nil) throws -> Result {
+                             onEpoch: ((Epoch) throws -> Bool)? = nil,
+                             beforeStep: (() throws -> Void)? = nil) throws -> Result {
         guard epochs != nil || iterations != nil else { throw TensorError("train: give epochs or iterations") }
         if let e = epochs, e < 0 { throw TensorError("train: epochs must be non-negative, got \(e)") }
         if let i = iterations, i < 0 { throw TensorError("train: iterations must be non-negative, got \(i)") }
@@ -71,6 +72,8 @@ public enum Trainer {
                 guard l.count == 1 else { throw TensorError("train: the loss must be one number, got shape \(describeShape(l.shape))") }
                 optimizer.zeroGrad()
                 try l.backward()
+                // Mask updaters read the dense gradient, which the step masks.
+                try beforeStep?()
                 try optimizer.step()
                 let value = l.data[0]
                 result.iterations += 1
