@@ -123,6 +123,9 @@ function Updater:__tostring() return string.format("Updater(%s, density %g)", se
 -- - `initial` (number, default `0`): the gradual schedule's first sparsity.
 -- - `decay_weight` (number, default `0`): SR-STE's λ on pruned weights.
 -- - `log` (boolean, default `true`): log each update.
+--
+-- An updater starts once: a second `start` (lp.train's, after one by hand) does nothing, so
+-- make a new updater for a new run.
 -- - the options of `lp.prune.prunable`
 --
 -- ```lua
@@ -176,6 +179,7 @@ local function epsilon_overrides(targets, epsilon)
 end
 
 function Updater:start(net, opt, info)
+  if self.t0 then return self end                   -- started already (by hand, before lp.train)
   info = info or {}
   local all = info.total or 0
   self.t0 = opt:iteration()
