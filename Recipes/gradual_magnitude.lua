@@ -14,28 +14,21 @@ local cfg = lp.config{
 local train = lp.data.named(cfg.data, {root = cfg.root})
 local test = lp.data.named(cfg.data, {root = cfg.root, split = "test"})
 
-local function sparsity(t)
-  if t < cfg.start then return nil end
-  local k = (t - cfg.start) / cfg.every
-  if k ~= math.floor(k) or k > cfg.count then return nil end
-  return cfg.final + (cfg.initial - cfg.final) * (1 - k / cfg.count) ^ 3
-end
-
 local rows = {}
 for _, pruned in ipairs{false, true} do
   lp.manual_seed(cfg.seed)
   local net = lp.models.build(cfg.model, {data = train})
+  -- The schedule is one mask updater: magnitude, layer by layer, from t₀ to t₀ + nΔt.
+  local u = pruned and lp.sparse.updater{method = "gradual", density = 1 - cfg.final, initial = cfg.initial,
+                                         start = cfg.start, stop = cfg.start + cfg.count * cfg.every, every = cfg.every}
+  local shown = 0
   lp.train{net = net, data = train, optimizer = lp.optim.Adam(net, {lr = cfg.lr}), batch_size = cfg.batch,
-    iterations = cfg.steps,
+    iterations = cfg.steps, sparsity = u or nil,
     on_step = function(s)
-      local target = pruned and sparsity(s.iteration)
-      if target then
-        lp.prune.prune(net, {score = "magnitude", scope = "layer", density = 1 - target})
-        if (s.iteration - cfg.start) % cfg.every == 0 then lp.log{sparsity = 100 * target, loss = s.loss} end
-        if (s.iteration - cfg.start) % (5 * cfg.every) == 0 then
-          print(string.format("step %5d  sparsity %.3f  loss %.4f", s.iteration, target, s.loss))
-        end
+      if u and u.updates > shown and (u.updates - 1) % 5 == 0 then
+        print(string.format("step %5d  sparsity %.3f  loss %.4f", s.iteration, 1 - u.last.density, s.loss))
       end
+      shown = u and u.updates or 0
     end}
   local stats = lp.prune.stats(net)
   rows[#rows + 1] = {pruned and "gradual" or "dense", 100 * (1 - stats.density), 100 * lp.evaluate(net, test).accuracy}

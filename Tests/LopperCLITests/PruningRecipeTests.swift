@@ -58,6 +58,18 @@ final class PruningRecipeTests: XCTestCase {
         XCTAssertEqual(rows.last?[1], "90.00", out)
     }
 
+    func testSparseTrainingKeepsEachMethodAtItsDensity() throws {
+        let out = try run("sparse_training", ["steps=30", "every=5", "seeds=[1,2]", "densities=[0.1]", "methods=[static,rigl,gradual]"])
+        let rows = table(out, after: "lenet_300_100: sparse training at 30 steps, 2 seeds")
+        XCTAssertEqual(rows.map { $0[0] }, ["static", "rigl", "gradual"], out)
+        XCTAssertEqual(rows.map { $0[1] }, ["10.00", "10.00", "10.00"], out)
+        // RigL's updates reach weights the static mask never had; gradual starts dense.
+        XCTAssertEqual(rows[0][4], "10.00", out)
+        XCTAssertGreaterThan(Double(rows[1][4]) ?? 0, 10, out)
+        XCTAssertEqual(rows[2][4], "100.00", out)
+        for r in rows { XCTAssertGreaterThan(Double(r[2]) ?? 0, 20, out) }
+    }
+
     func testFilterPruningRemovesHalfTheFilters() throws {
         let out = try run("filter_pruning", ["steps=20", "finetune=10", "repeats=2"])
         let rows = table(out, after: "lenet5: 50%")

@@ -34,7 +34,7 @@ end
 
 -- Steps from a setting: an integer is a step count, a float a fraction of training.
 local function steps(v, all, what)
-  if math.type(v) == "integer" then return v end
+  if math.type(v) == "integer" or type(v) == "number" and v > 1 and v == math.floor(v) then return math.floor(v) end
   if type(v) ~= "number" or v < 0 or v > 1 then
     error(string.format("sparse.updater: %s must be a step (integer) or a fraction of training in [0, 1], got %s", what, tostring(v)), 0)
   end
