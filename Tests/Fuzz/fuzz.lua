@@ -28,7 +28,7 @@ local numbers = { 0, 1, 2, 3, -1, -2, 0.5, -0.5, 1e-8, 7, 64, 1e9, 1e300, -1e300
 local strings = { "", "x", "magnitude", "l1", "snip", "synflow", "grasp", "random", "global", "layer", "erk",
   "sum", "mean", "max", "train", "test", "/etc/passwd", "../x", dir .. "/f.safetensors", dir .. "/f.npy",
   "resnet20", "lenet5", "lenet_300_100", "vgg11", "resnet6000002", "weight", "fc1.weight", "group", "channel",
-  "2:4", "rigl", "set", "ste", "soft_filter", "gradual", "static", "cosine", "epoch", string.rep("a", 300) }
+  "2:4", "rigl", "set", "ste", "soft_filter", "gradual", "static", "cosine", "epoch", "coreset", "fc2", string.rep("a", 300) }
 local function small_tensor()
   local shapes = { {}, {0}, {3}, {2, 3}, {1, 1, 4, 4}, {2, 1, 5, 5}, {4, 0}, {2, 2, 2}, {60, 784}, {1, 3, 8, 8} }
   local s = pick(shapes)
@@ -68,7 +68,8 @@ local function value()
       "prefetch", "root", "validation", "augment", "split", "mean", "std", "a", "b", "value", "gain",
       "flat", "largest", "count", "fraction", "beta", "gradients", "keep", "bias_init", "sparse", "input",
       "repeats", "warmup", "mode", "batch", "group_reduce", "input_shape",
-      "regularizer", "sparsity", "method", "every", "init", "decay", "drop", "grow", "stop", "start" }
+      "regularizer", "sparsity", "method", "every", "init", "decay", "drop", "grow", "stop", "start",
+      "deterministic", "tolerance" }
     local t = {}
     for _ = 1, rand(3) do t[pick(keys)] = rand(3) == 1 and pick(pool) or pick(numbers) end
     return t

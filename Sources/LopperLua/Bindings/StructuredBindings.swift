@@ -7,6 +7,53 @@ import LopperPrune
 /// `lp.compact`: a masked network made physically thinner; `lp.prune.groups`: the channels
 /// structured pruning removes together.
 enum StructuredBindings {
+    static let coreset = LuaFunction("coreset") { c in
+        // coreset(net, layer, m [, {deterministic = false, tolerance = 1e-3}]) → {kept, scales, draws, sensitivities}
+        try c.arity(3, 4)
+        let net = try ModuleBindings.check(c, 1)
+        let layer = try c.string(2, "layer (a module path or a weight's name)")
+        guard let m = try c.optInt(3, "m") else { throw c.error("expected m, the number of neurons to keep") }
+        let o = try LuaOptions(c, 4, known: ["deterministic", "tolerance"])
+        let params = Dictionary(net.namedParameters(), uniquingKeysWith: { a, _ in a })
+        let name = params[layer] != nil ? layer : (layer.isEmpty ? "weight" : layer + ".weight")
+        guard let weight = params[name], weight.rank >= 2 else {
+            throw c.error("the network has no layer \(layer) with a weight (layers: \(net.namedParameters().map { $0.0 }.filter { $0.hasSuffix("weight") }.joined(separator: ", ")))")
+        }
+        let tolerance = try o.number("tolerance") ?? 1e-3
+        guard tolerance > 0 && tolerance.isFinite else { throw c.error("tolerance must be positive, got \(tolerance)") }
+        let r = try NeuronCoreset.prune(net, weight: weight, name: name, keep: m, deterministic: try o.bool("deterministic") ?? false,
+                                        tolerance: tolerance)
+        lua_createtable(c.L, 0, 4)
+        c.push(ints: r.kept.map { $0 + 1 }); lua_setfield(c.L, -2, "kept")
+        lua_createtable(c.L, Int32(r.scales.count), 0)
+        for (k, v) in r.scales.enumerated() { c.push(v); lua_rawseti(c.L, -2, lua_Integer(k + 1)) }
+        lua_setfield(c.L, -2, "scales")
+        c.push(int: r.draws); lua_setfield(c.L, -2, "draws")
+        c.push(try Tensor(shape: [r.sensitivities.count], values: r.sensitivities.map { Float($0) })); lua_setfield(c.L, -2, "sensitivities")
+        return 1
+    }
+
+    static let mvee = LuaFunction("mvee") { c in
+        // mvee(points [N, d] [, {tolerance = 1e-3}]) → {weights [N], leverages [N], shape [d, d], iterations, converged}
+        try c.arity(1, 2)
+        let x = try c.tensor(1, "points as a [N, d] tensor")
+        guard x.rank == 2, x.shape[0] >= 1, x.shape[1] >= 1, x.shape[1] <= NeuronCoreset.maxDimension else {
+            throw c.error("expected points as a [N, d] tensor with 1 ≤ d ≤ \(NeuronCoreset.maxDimension), got \(describeShape(x.shape))")
+        }
+        let o = try LuaOptions(c, 2, known: ["tolerance"])
+        let tolerance = try o.number("tolerance") ?? 1e-3
+        guard tolerance > 0 && tolerance.isFinite else { throw c.error("tolerance must be positive, got \(tolerance)") }
+        let values = try x.contiguous().toArray().map(Double.init)
+        let r = try MVEE.khachiyan(values, count: x.shape[0], dimension: x.shape[1], tolerance: tolerance)
+        lua_createtable(c.L, 0, 5)
+        c.push(try Tensor(shape: [r.weights.count], values: r.weights.map { Float($0) })); lua_setfield(c.L, -2, "weights")
+        c.push(try Tensor(shape: [r.leverages.count], values: r.leverages.map { Float($0) })); lua_setfield(c.L, -2, "leverages")
+        c.push(try Tensor(shape: [r.dimension, r.dimension], values: r.shape.map { Float($0) })); lua_setfield(c.L, -2, "shape")
+        c.push(int: r.iterations); lua_setfield(c.L, -2, "iterations")
+        c.push(r.converged); lua_setfield(c.L, -2, "converged")
+        return 1
+    }
+
     static let groups = LuaFunction("groups") { c in
         // groups(net [, {input}]) → {{name, channels, prunable, fixed, producers, consumers, norms}}
         try c.arity(1, 2)

@@ -56,7 +56,7 @@ public enum LopperModule {
         setTable(L, "schedule", OptimBindings.schedules)
         setTable(L, "models", TrainBindings.models)
         setTable(L, "checkpoint", IOBindings.checkpoint)
-        setTable(L, "prune", PruneBindings.functions + MaskEditBindings.functions + [StructuredBindings.groups])
+        setTable(L, "prune", PruneBindings.functions + MaskEditBindings.functions + [StructuredBindings.groups, StructuredBindings.coreset, StructuredBindings.mvee])
         MaskBindings.constructor.document(as: "lp.masks")
         MaskBindings.constructor.push(L)
         lua_setfield(L, -2, "masks")

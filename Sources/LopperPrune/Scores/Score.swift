@@ -7,11 +7,12 @@ public enum ScoreKind: String, CaseIterable {
     case bnScale = "bn_scale"
     case fisher, apoz
     case activationNorm = "activation_norm"
+    case coreset
 
     /// Whether the score reads a data set.
     public var needsData: Bool { [.snip, .grasp, .taylor, .gradient, .fisher, .apoz, .activationNorm].contains(self) }
     /// Whether the score gives one value a channel (from the layer's outputs).
-    public var ranksChannels: Bool { [.fisher, .apoz, .activationNorm].contains(self) }
+    public var ranksChannels: Bool { [.fisher, .apoz, .activationNorm, .coreset].contains(self) }
 }
 
 /// What data-driven scores read, with the papers' defaults.
@@ -54,6 +55,15 @@ public enum Scores {
         case .synflow: return try synflow(net, targets)
         case .bnScale: return try batchNormScale(net, targets)
         case .fisher, .apoz, .activationNorm: return try activationScores(kind, net: net, targets: targets, data: data!, rng: rng)
+        case .coreset:
+            // Each neuron's leverage in the ellipsoid of its outgoing weights, given to its row.
+            return try targets.map { t in
+                let s = try NeuronCoreset.sensitivities(net, weight: t.tensor, name: t.name)
+                let out = try Tensor(filled: 0, shape: t.tensor.shape)
+                let per = out.count / max(out.shape[0], 1)
+                for (j, v) in s.values.enumerated() where j < out.shape[0] { for k in 0..<per { out.data[j * per + k] = Float(v) } }
+                return out
+            }
         }
     }
 
