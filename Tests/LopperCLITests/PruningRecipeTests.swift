@@ -70,6 +70,18 @@ final class PruningRecipeTests: XCTestCase {
         for r in rows { XCTAssertGreaterThan(Double(r[2]) ?? 0, 20, out) }
     }
 
+    func testCoresetNeuronsComparesFourSelectionsAtEqualCompression() throws {
+        let out = try run("coreset_neurons", ["steps=30", "finetune=10", "models=[lenet_300_100]", "keep=[0.3]"])
+        let rows = table(out, after: "lenet_300_100: 0.3 of each hidden layer's neurons kept, 10 fine-tuning steps")
+        XCTAssertEqual(rows.map { $0[0] }, ["dense", "coreset", "sensitivity", "outgoing", "random"], out)
+        // fc1 keeps 90 of 300 and fc2 30 of 100 in every method: the same compression
+        XCTAssertEqual(rows[0][1], "400", out)
+        XCTAssertEqual(rows[1][1], "120", out)
+        XCTAssertEqual(rows[2][2], "120", out)   // "sensitivity top" is two cells
+        XCTAssertEqual(rows[3][2], "120", out)   // "outgoing L1"
+        XCTAssertEqual(rows[4][1], "120", out)
+    }
+
     func testFilterPruningRemovesHalfTheFilters() throws {
         let out = try run("filter_pruning", ["steps=20", "finetune=10", "repeats=2"])
         let rows = table(out, after: "lenet5: 50%")

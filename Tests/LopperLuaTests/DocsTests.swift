@@ -94,7 +94,10 @@ final class DocsTests: LuaTestCase {
         // an unknown one gets an error that lists the known ones.
         for (name, call) in [("lp.plot", "lp.plot{"), ("lp.table", "lp.table{"), ("lp.data.named", "lp.data.named('cifar10', {"),
                             ("lp.benchmark", "lp.benchmark(lp.nn.ReLU(), {"), ("lp.sparse.updater", "lp.sparse.updater{"),
-                            ("lp.penalty.l1", "lp.penalty.group_lasso(lp.nn.Linear(2, 2), {")] {
+                            ("lp.penalty.l1", "lp.penalty.group_lasso(lp.nn.Linear(2, 2), {"),
+                            ("lp.eval.agreement", "lp.eval.agreement(lp.nn.ReLU(), lp.nn.ReLU(), lp.data.tensors{x = lp.ones(2, 2), y = lp.from{1, 2}}, {"),
+                            ("lp.eval.noise", "lp.eval.noise(lp.nn.ReLU(), lp.data.tensors{x = lp.ones(2, 2), y = lp.from{1, 2}}, {"),
+                            ("lp.eval.prune_potential", "lp.eval.prune_potential({dense = {}, points = {}}, {")] {
             let h = try LuaHost()
             do {
                 try h.run("\(call)rows = {}, no_such_option = 1}\(call.hasSuffix(", {") ? ")" : "")", chunkName: "=probe")

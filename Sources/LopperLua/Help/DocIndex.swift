@@ -8,7 +8,7 @@ public enum DocIndex {
     public static let areaOrder = ["tensor", "autograd", "nn", "models", "optim", "train", "data", "io",
                                    "prune", "masks", "runs", "help"]
     /// Shipped Lua files whose comments document parts of `lp`.
-    static let luaFiles = ["prelude", "cells", "sparse", "help"]
+    static let luaFiles = ["prelude", "cells", "sparse", "eval", "help"]
 
     nonisolated(unsafe) private static var cached: [DocArea]?
 

@@ -266,9 +266,11 @@ public final class LuaHost {
         try protectedCall(nargs: 2, base: base + 2)
         lua_rawsetp(L, lp_registryindex(), LuaHost.configStateKey)
         lua_rawsetp(L, lp_registryindex(), LuaHost.showKey)
-        try load(try LuaSources.text("sparse"), chunkName: LuaSources.chunkName("sparse"))
-        lua_getglobal(L, "lp")
-        try protectedCall(nargs: 1, base: base)
+        for file in ["sparse", "eval"] {
+            try load(try LuaSources.text(file), chunkName: LuaSources.chunkName(file))
+            lua_getglobal(L, "lp")
+            try protectedCall(nargs: 1, base: base)
+        }
         try load(try LuaSources.text("help"), chunkName: LuaSources.chunkName("help"))
         lua_getglobal(L, "lp")
         try protectedCall(nargs: 1, base: base)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Lopper's own Lua programs — `Sources/LopperLua/Lua/*.lua`: prelude.lua, cells.lua,
-/// sparse.lua, help.lua, sandbox.lua — shipped as resources of this target and read once. They load under the
+/// sparse.lua, eval.lua, help.lua, sandbox.lua — shipped as resources of this target and read once. They load under the
 /// chunk name `@lopper/<file>`, so errors inside them name the file and its real line.
 enum LuaSources {
     nonisolated(unsafe) private static var loaded: [String: String] = [:]
