@@ -82,6 +82,18 @@ final class PruningRecipeTests: XCTestCase {
         XCTAssertEqual(rows[4][1], "120", out)
     }
 
+    func testLostInPruningReportsPrunePotentialPerDistribution() throws {
+        let out = try run("lost_in_pruning", ["steps=30", "retrain=10", "rounds=2", "seeds=[1,2]", "samples=500"])
+        let rows = table(out, after: "lenet5: prune potential (δ = 0.5%), 2 rounds of 20%, 2 seeds")
+        XCTAssertEqual(rows.map { $0[0] }, ["weights", "weights", "filters", "filters"], out)
+        XCTAssertEqual(rows.map { $0[1] }, ["clean", "noise", "clean", "noise"], out)
+        // a potential is a prune ratio reached: 0, or one of the rounds' (weights: 20%, 36%)
+        for r in rows.prefix(2) { XCTAssertTrue(["0.00", "20.00", "36.00"].contains(r[r.count - 2]), out) }
+        let agreement = table(out, after: "Top-1 agreement with the unpruned network")
+        XCTAssertEqual(agreement.count, 8, out)
+        for r in agreement { for v in r.dropFirst() { XCTAssertGreaterThanOrEqual(Double(v) ?? -1, 0, out); XCTAssertLessThanOrEqual(Double(v) ?? 101, 100, out) } }
+    }
+
     func testFilterPruningRemovesHalfTheFilters() throws {
         let out = try run("filter_pruning", ["steps=20", "finetune=10", "repeats=2"])
         let rows = table(out, after: "lenet5: 50%")
