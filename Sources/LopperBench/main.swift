@@ -105,6 +105,28 @@ for batch in [1, 64] {
                String(format: "%.2fx", d / s), "\(choices.filter { $0.sparse }.count) of \(choices.count)"], sparseWidths))
 }
 print()
+// The crossover: below which density a Linear layer's sparse rows time faster than dense.
+print("Crossover: the highest density (of 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01) at which sparse rows time")
+print("faster than the dense layer, random weights removed at random; median of 9")
+let crossWidths = [14, 8, 12]
+print(row(["layer", "batch", "crossover"], crossWidths))
+for (inputs, outputs) in [(784, 300), (300, 100), (512, 512), (2048, 2048)] {
+    for batch in [1, 64] {
+        var found = "none"
+        for density in [0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01] {
+            RandomGenerator.shared.reseed(2)
+            let dense = try Linear(inputs, outputs)
+            for i in 0..<dense.weight.count where Double(RandomGenerator.shared.uniformFloat()) >= density { dense.weight.data[i] = 0 }
+            let sparse = try SparseLinear(dense)
+            func median(_ m: Module) throws -> Double {
+                try Benchmark.time(m, input: [inputs], batch: batch, mode: .inference, repeats: 9, warmup: 2).sorted()[4]
+            }
+            if try median(sparse) < (try median(dense)) { found = String(format: "%.2f", density); break }
+        }
+        print(row(["\(inputs)→\(outputs)", "\(batch)", found], crossWidths))
+    }
+}
+print()
 }
 
 // MARK: CIFAR shapes

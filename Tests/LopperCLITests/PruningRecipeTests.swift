@@ -94,6 +94,31 @@ final class PruningRecipeTests: XCTestCase {
         for r in agreement { for v in r.dropFirst() { XCTAssertGreaterThanOrEqual(Double(v) ?? -1, 0, out); XCTAssertLessThanOrEqual(Double(v) ?? 101, 100, out) } }
     }
 
+    func testSTEMasksKeepTheirDensityAndMove() throws {
+        let out = try run("ste_masks", ["steps=20", "every=5"])
+        let rows = table(out, after: "lenet_300_100 at 10% density: straight-through masks")
+        XCTAssertEqual(rows.map { $0[0] }, ["static", "STE", "SR-STE"], out)
+        XCTAssertEqual(rows.map { $0[1] }, ["10.00", "10.00", "10.00"], out)
+        XCTAssertEqual(rows[0][4], "10.00", out)
+        XCTAssertGreaterThan(Double(rows[1][4]) ?? 0, 10, out)   // the mask moved
+    }
+
+    func testSoftFilterPruningAgainstHardAtTheSameSparsity() throws {
+        let out = try run("soft_filter", ["steps=40", "per_epoch=10"])
+        let rows = table(out, after: "lenet5: 30% of each conv layer's filters")
+        XCTAssertEqual(rows.map { $0[0] }, ["soft", "hard"], out)
+        // conv1 loses 2 of 6 filters and conv2 5 of 16, in both: 31.37% of the conv weights
+        XCTAssertEqual([rows[0][2], rows[1][1]], ["31.37", "31.37"], out)   // "soft (SFP)" is two cells
+        XCTAssertEqual(rows[0].last, "3", out)                 // epochs 2, 3 and 4 zeroed filters
+    }
+
+    func testGroupLassoThenPruneAndCompact() throws {
+        let out = try run("group_lasso", ["steps=20", "finetune=5"])
+        let rows = table(out, after: "lenet5: 50% of each conv layer's filters removed after training")
+        XCTAssertEqual(rows.map { $0[0] }, ["no", "group"], out)
+        XCTAssertEqual(rows.map { $0.last }, ["35820", "35820"], out)
+    }
+
     func testFilterPruningRemovesHalfTheFilters() throws {
         let out = try run("filter_pruning", ["steps=20", "finetune=10", "repeats=2"])
         let rows = table(out, after: "lenet5: 50%")

@@ -44,6 +44,37 @@ final class SparseTrainingTests: LuaTestCase {
         """)
     }
 
+    func testALuaWrittenDropScoreWorksLikeABuiltIn() {
+        check(data + """
+        -- dropping the largest |w| instead (a score written here) with no regrowth: the updater
+        -- removes exactly the active weights that score lowest, i.e. the largest ones
+        lp.manual_seed(8)
+        local net = mlp()
+        local opt = lp.optim.SGD(net, {lr = 0.05})
+        local inverse = function(n, names)
+          local out = {}
+          for _, p in ipairs(n:parameters()) do
+            for _, name in ipairs(names) do if p.name == name then out[name] = -p.tensor:abs() end end
+          end
+          return out
+        end
+        local first
+        local u = lp.sparse.updater{method = "set", density = 0.5, fraction = 0.25, every = 1, drop = inverse,
+                                    grow = function() return {["fc1.weight"] = 1 - first} end, log = false, only = {"fc1.weight"}}
+        u:start(net, opt, {total = 4})
+        first = net.fc1.weight.mask                      -- grow where the first mask was 0
+        local w = net.fc1.weight:clone()
+        local largest = (w:abs() * net.fc1.weight.mask):max():item()
+        net(lp.randn(2, 1, 8, 8)):sum():backward()
+        u:step(net, opt, 1)
+        local after = net.fc1.weight.mask
+        -- the largest active weight was dropped, and grown back only where the first mask was 0
+        local at = (w:abs():eq(largest) * after):sum():item()
+        return u.last.dropped == 256 and u.last.grown == 256 and after:sum():item() == 1024 and at == 0
+          and (after * first):sum():item() == 768
+        """)
+    }
+
     func testSETKeepsEveryLayersCountAndItsRandomGrowFollowsTheSeed() {
         check(data + """
         local function run(seed)
