@@ -31,13 +31,6 @@ local function run(method, density, seed)
   return acc, u.last and u.last.ever_active or density, lp.prune.masks(net):density()
 end
 
-local function mean_std(xs)
-  local m, v = 0, 0
-  for _, x in ipairs(xs) do m = m + x / #xs end
-  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 / math.max(#xs - 1, 1) end
-  return m, math.sqrt(v)
-end
-
 local rows = {}
 for _, density in ipairs(cfg.densities) do
   for _, method in ipairs(cfg.methods) do
@@ -46,7 +39,7 @@ for _, density in ipairs(cfg.densities) do
       local a, e, r = run(method, density, seed)
       accs[k], ever, reached = a, ever + e / #cfg.seeds, r
     end
-    local m, s = mean_std(accs)
+    local m, s = lp.eval.mean_std(accs)
     rows[#rows + 1] = {method, 100 * reached, m, s, 100 * ever}
     print(string.format("%-8s density %5.2f%%  %.2f ± %.2f%%", method, 100 * density, m, s))
   end

@@ -232,5 +232,8 @@ final class SparseTrainingTests: LuaTestCase {
         expectError("lp.penalty.l1(lp.nn.Linear(2, 2), -1)", "expected a non-negative strength, got -1")
         expectError("lp.penalty.group_lasso(lp.nn.Linear(2, 2), {structure = 'group'}, 1)", "unknown structure 'group'")
         expectError("lp.penalty.l1({3}, 1)", "entry 1 is a number, expected a tensor")
+        expectError("lp.penalty.prox_group_lasso(lp.ones(1):sum(), 2)", "entry 1 is a 0-d tensor")
+        // an op's error inside names the function the script called, at the script's line
+        expectError("lp.penalty.prox_l1({lp.ones(1):expand(3)}, 0.1)", "snippet:1: penalty.prox_l1: copy_: in-place write to an expanded tensor")
     }
 }

@@ -127,12 +127,25 @@ function eval.noise(net, data, options)
   return out
 end
 
-local function mean_std(xs)
+--- lp.eval.mean_std(values) -> mean, std
+-- The mean of a list of numbers and their sample standard deviation (n − 1; 0 for one
+-- value): the spread over seeds that recipes report.
+--
+-- ```lua
+-- local m, s = lp.eval.mean_std{1, 2, 3}
+-- assert(m == 2 and s == 1)
+-- ```
+function eval.mean_std(xs)
+  if type(xs) ~= "table" or #xs == 0 then error("eval.mean_std: expected a non-empty list of numbers", 2) end
   local m, v = 0, 0
-  for _, x in ipairs(xs) do m = m + x / #xs end
+  for i, x in ipairs(xs) do
+    if type(x) ~= "number" then error(string.format("eval.mean_std: values[%d] is a %s, expected a number", i, type(x)), 2) end
+    m = m + x / #xs
+  end
   for _, x in ipairs(xs) do v = v + (x - m) ^ 2 / math.max(#xs - 1, 1) end
   return m, math.sqrt(v)
 end
+local mean_std = eval.mean_std
 
 --- lp.eval.prune_potential(curve [, options]) -> table
 -- The prune potential (Liebenwein et al. 2021): the largest prune ratio whose error stays
@@ -156,6 +169,7 @@ function eval.prune_potential(curve, options)
   if type(curve) ~= "table" or type(curve.dense) ~= "table" or type(curve.points) ~= "table" then
     error("eval.prune_potential: expected {dense = {errors}, points = {{ratio =, errors = {…}}, …}}", 2)
   end
+  if #curve.dense == 0 then error("eval.prune_potential: curve.dense needs the unpruned error of at least one seed", 2) end
   local per = {}
   for s, dense in ipairs(curve.dense) do
     local best = 0
@@ -193,4 +207,9 @@ function eval.excess_error(pruned, dense)
   local out = {}
   for i = 1, #p do out[i] = (p[i] - d[i]) - (p[1] - d[1]) end
   return out
+end
+
+-- Errors from inside these functions name the function the script called (sparse.lua's helper).
+for _, name in ipairs{ "agreement", "noise", "prune_potential", "excess_error", "mean_std" } do
+  eval[name] = lp._naming("eval." .. name, eval[name])
 end

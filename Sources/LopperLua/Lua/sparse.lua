@@ -315,7 +315,7 @@ end
 
 -- The tensors a penalty covers: a module's prunable weights, or a list of tensors.
 local function tensors_of(params, selection, what)
-  if lp.is_tensor(params) then return { params } end
+  if lp.is_tensor(params) then params = { params } end
   if is_module(params) then
     local out, chosen = {}, {}
     for _, k in ipairs(selection_keys) do chosen[k] = selection and selection[k] end
@@ -325,6 +325,7 @@ local function tensors_of(params, selection, what)
   if type(params) ~= "table" then error(string.format("penalty.%s: expected a module or a list of tensors, got %s", what, type(params)), 3) end
   for i, t in ipairs(params) do
     if not lp.is_tensor(t) then error(string.format("penalty.%s: entry %d is a %s, expected a tensor", what, i, type(t)), 3) end
+    if t:dim() == 0 then error(string.format("penalty.%s: entry %d is a 0-d tensor, expected one with at least one dimension", what, i), 3) end
   end
   return params
 end
@@ -443,3 +444,22 @@ function penalty.prox_group_lasso(net, threshold, options)
   end)
   return zero
 end
+
+-- Errors from inside these functions name the function the script called, whatever op
+-- raised them underneath (a copy_ into an expanded tensor, say), at the script's line.
+local function naming(what, fn)
+  return function(...)
+    local results = table.pack(pcall(fn, ...))
+    if results[1] then return table.unpack(results, 2, results.n) end
+    local message = results[2]
+    if type(message) ~= "string" then error(message, 0) end
+    message = message:gsub("^lopper/[%w_]+%.lua:%d+: ", "")
+    error(message:find(what, 1, true) and message or what .. ": " .. message, 2)
+  end
+end
+lp._naming = naming
+for _, name in ipairs{ "l1", "group_lasso", "bn_l1", "prox_l1", "prox_group_lasso" } do
+  penalty[name] = naming("penalty." .. name, penalty[name])
+end
+sparse.updater = naming("sparse.updater", sparse.updater)
+for _, name in ipairs{ "start", "step", "finish" } do Updater[name] = naming("updater:" .. name, Updater[name]) end
