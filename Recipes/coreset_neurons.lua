@@ -6,6 +6,7 @@
 -- Against the top neurons by sensitivity, the L1 norm of the outgoing weights, and random
 -- neurons, at the same number of neurons kept in every hidden layer; accuracy before and
 -- after fine-tuning. The paper reports coresets ahead at high compression.
+-- Paper scale (Tukan et al.: VGG-16 on CIFAR-10): --set data=cifar10 --set models=[vgg16] --set width=1.
 local cfg = lp.config{
   data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   models = {"lenet_300_100", "vgg11"}, width = 0.125,   -- width: the VGG's

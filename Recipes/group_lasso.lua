@@ -3,6 +3,7 @@
 -- filter (lp.penalty.group_lasso as lp.train's regularizer), so whole filters shrink;
 -- then remove the filters of smallest norm (a fraction of each conv layer), compact and
 -- fine-tune. Against the same pruning after training without the penalty.
+-- Paper scale (Wen et al.: ResNet-20 on CIFAR-10): --set data=cifar10 --set model=resnet20 --set steps=64000.
 local cfg = lp.config{
   data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet5", lr = 0.05, momentum = 0.9, batch = 100,

@@ -3,6 +3,7 @@
 -- norm in each layer (a fraction P) are set to zero but keep training, so a filter zeroed
 -- early can come back; the mask is taken at the end. Against hard filter pruning — the
 -- same L2 filters removed once after the first epoch and kept out — at the same budget.
+-- Paper scale (He et al.: ResNets on CIFAR-10): --set data=cifar10 --set model=resnet20 --set epochs=200.
 local cfg = lp.config{
   data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet5", lr = 0.05, momentum = 0.9, batch = 100,

@@ -4,6 +4,7 @@
 -- Neural Networks From Scratch", ICLR 2021) adds a decay λ_W = 2e-4 on the pruned weights,
 -- which keeps the mask from flipping back and forth. Against a static random mask at the
 -- same density (lp.sparse.updater{method = "ste"}).
+-- Paper scale (CIFAR-10 in place of ImageNet): --set data=cifar10 --set model=resnet20 --set epochs=160.
 local cfg = lp.config{
   data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   model = "lenet_300_100", lr = 0.05, momentum = 0.9, batch = 100,

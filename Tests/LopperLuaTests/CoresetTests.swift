@@ -66,7 +66,7 @@ final class CoresetTests: LuaTestCase {
         local net = lp.models.lenet_300_100()
         local s = lp.prune.score(net, "coreset", {exclude_last = true})
         local fc2 = s["fc2.weight"]
-        lp.prune.prune(net, {score = "coreset", structure = "channel", count = 10, only = {"fc2.weight"}})
+        lp.prune.prune(net, {score = "coreset", structure = "neuron", count = 10, only = {"fc2.weight"}})
         local kept = net.fc2.weight:abs():sum(2):reshape{100}:gt(0)
         local _, lowest = fc2:select(2, 1):topk(10, 1, false)
         local ok = true

@@ -223,7 +223,8 @@ enum PruneBindings {
                 spec.allocation = v
             }
             if let s = try o.string("structure") {
-                guard let v = PruneSpec.Structure(rawValue: s) else { throw c.error("unknown structure '\(s)' (known: unstructured, channel, group, or N:M as \"2:4\")") }
+                // A Linear layer's channels are its neurons.
+                guard let v = PruneSpec.Structure(rawValue: s == "neuron" ? "channel" : s) else { throw c.error("unknown structure '\(s)' (known: unstructured, channel (or neuron), group, or N:M as \"2:4\")") }
                 spec.structure = v
             }
             if let r = try o.get("group_reduce", { try groupReduce(c, $0) }) {
