@@ -122,6 +122,26 @@ final class CompactionTests: LuaTestCase {
                     "sparse layers are inference-only")
     }
 
+    func testSparseConvolutionsComputeWhatDenseOnesDoAndAreChosenByMeasurement() {
+        check(close + """
+        lp.manual_seed(10)
+        local net = lp.nn.Sequential{{"conv", lp.nn.Conv2d(8, 16, 3, {padding = 1, stride = 2})}, {"relu", lp.nn.ReLU()},
+                                     {"flat", lp.nn.Flatten()}, {"fc", lp.nn.Linear(16 * 16 * 16, 4)}}
+        lp.prune.prune(net, {score = "magnitude", scope = "layer", overrides = {["conv.weight"] = 0.02, ["fc.weight"] = 1}, density = 1})
+        local one, report = lp.compact(net, {sparse = true, input = {8, 32, 32}})
+        local by = {}
+        for _, s in ipairs(report.sparse) do by[s.name] = s end
+        local x = lp.randn(3, 8, 32, 32)
+        local y = lp.no_grad(function() return one(x) end)
+        return close(net(x), y) and by.conv ~= nil and by.conv.sparse == (by.conv.sparse_us < by.conv.dense_us)
+          and one.conv:kind() == (by.conv.sparse and "SparseConv2d" or "Conv2d") and by.fc == nil
+          and math.abs(by.conv.density - 0.02) < 2e-3
+        """)
+        expectError("local c = lp.nn.Conv2d(2, 2, 3); lp.prune.prune(c, {score = 'magnitude', density = 0.1}); " +
+                    "local s = lp.compact(lp.nn.Sequential{{'c', c}}, {sparse = true, input = {2, 5, 5}}); s(lp.ones(1, 2, 5, 5):requires_grad())",
+                    "inference-only")
+    }
+
     func testResNetBlocksLoseTheirInnerChannelsAndKeepTheTiedOnes() {
         check(close + """
         lp.manual_seed(9)

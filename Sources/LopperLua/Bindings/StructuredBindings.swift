@@ -89,7 +89,7 @@ enum StructuredBindings {
         if !masked { notes.insert("no parameter has a mask: the network is returned as a copy", at: 0) }
         let sparse = try o.bool("sparse") ?? false
         if sparse && opt != nil { throw c.error("sparse layers are inference-only: carry an optimizer over without sparse = true") }
-        let choices = sparse ? try SparseConversion.convert(r.net, batch: try o.int("batch") ?? 1) : []
+        let choices = sparse ? try SparseConversion.convert(r.net, batch: try o.int("batch") ?? 1, inputShape: input ?? net.inputShape) : []
         ModuleBindings.pushModule(c, r.net)
         lua_createtable(c.L, 0, 5)
         lua_createtable(c.L, Int32(r.layers.count), 0)

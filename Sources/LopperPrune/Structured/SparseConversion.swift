@@ -2,9 +2,9 @@ import Dispatch
 import LopperCore
 import LopperNN
 
-/// Sparse storage where it pays: each pruned Linear is timed on this machine, dense against
-/// compressed sparse rows, at the batch size that will be used, and the faster is kept —
-/// the crossover density is measured, not assumed.
+/// Sparse storage where it pays: each pruned Linear and Conv2d is timed on this machine,
+/// dense against compressed sparse rows, at the batch size that will be used, and the
+/// faster is kept — the crossover density is measured, not assumed.
 public enum SparseConversion {
     public struct Choice {
         public let name: String
@@ -13,14 +13,30 @@ public enum SparseConversion {
         public var sparse: Bool { sparseSeconds < denseSeconds }
     }
 
-    /// Replaces in `net`, in place, every Linear with zero weights whose sparse form is
-    /// faster at `batch` samples; returns what was measured for each.
-    public static func convert(_ net: Module, batch: Int) throws -> [Choice] {
+    /// Replaces in `net`, in place, every Linear and Conv2d with zero weights whose sparse
+    /// form is faster at `batch` samples; returns what was measured for each. Convolutions
+    /// need the network's input shape (to know their own), else they stay dense.
+    public static func convert(_ net: Module, batch: Int, inputShape: [Int]? = nil) throws -> [Choice] {
         guard batch >= 1 else { throw TensorError("compact: batch must be positive, got \(batch)") }
         var choices: [Choice] = []
         let g = RandomGenerator(seed: 0x5BA)
+        let convInputs = try inputShapes(net, inputShape ?? net.inputShape)
         for (path, parent) in net.namedModules() {
             for (name, child) in parent.children {
+                if let conv = child as? Conv2d, let shape = convInputs[ObjectIdentifier(conv)] {
+                    let sparse = try SparseConv2d(conv)
+                    guard sparse.density < 1 else { continue }
+                    let x = try Tensor(shape: [batch] + shape.dropFirst())
+                    x.apply_ { _ in Float(g.normal()) }
+                    let (dense, compressed) = try Autograd.noGrad {
+                        (try median { _ = try conv.forward(x) }, try median { _ = try sparse.forward(x) })
+                    }
+                    let choice = Choice(name: path.isEmpty ? name : path + "." + name, density: sparse.density,
+                                        denseSeconds: dense, sparseSeconds: compressed)
+                    choices.append(choice)
+                    if choice.sparse { try parent.replaceChild(name, with: sparse) }
+                    continue
+                }
                 guard let linear = child as? Linear else { continue }
                 let sparse = try SparseLinear(linear)
                 guard sparse.density < 1 else { continue }
@@ -36,6 +52,21 @@ public enum SparseConversion {
             }
         }
         return choices
+    }
+
+    /// The input shape of each convolution, from one pass of zeros (none when the network's
+    /// input shape is unknown).
+    static func inputShapes(_ net: Module, _ shape: [Int]?) throws -> [ObjectIdentifier: [Int]] {
+        guard let shape else { return [:] }
+        var seen: [ObjectIdentifier: [Int]] = [:], removals: [() -> Void] = []
+        for (_, m) in net.namedModules() where m is Conv2d {
+            let hooks = m.hookSet()
+            let id = hooks.onForward { m, x, _ in seen[ObjectIdentifier(m)] = x.shape; return nil }
+            removals.append { hooks.remove(id) }
+        }
+        defer { for r in removals { r() } }
+        _ = try net.evaluating { try Autograd.noGrad { try net(Tensor(shape: [1] + shape)) } }
+        return seen
     }
 
     /// The median of 7 timings of `body` (after one untimed call), each over enough calls
