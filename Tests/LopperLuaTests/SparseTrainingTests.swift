@@ -222,6 +222,10 @@ final class SparseTrainingTests: LuaTestCase {
         let setup = "local net = lp.nn.Sequential{lp.nn.Flatten(), lp.nn.Linear(64, 4)}; local d = lp.data.tensors{x = lp.randn(4, 1, 8, 8), y = lp.from{1, 2, 3, 4}}; "
         let train = "lp.train{net = net, data = d, optimizer = lp.optim.SGD(net, {lr = 0.1}), iterations = 1, "
         expectError(setup + train + "sparsity = 3}", "expected sparsity to be a mask updater")
+        // a call that fails its own checks leaves the network unmasked
+        check(setup + "local u = lp.sparse.updater{density = 0.1}; " +
+              "local ok = pcall(lp.train, {net = net, data = d, optimizer = lp.optim.SGD(net, {lr = 0.1}), iterations = 1, batch_size = 0, sparsity = u}); " +
+              "return not ok and u.updates == 0 and lp.prune.masks(net):density() == 1")
         expectError(setup + train + "sparsity = {}}", "sparsity: the updater has no step method")
         expectError(setup + train + "regularizer = function() return 1 end}", "the regularizer returned number, expected a tensor")
         expectError(setup + train + "regularizer = function() return lp.ones(2) end}", "the regularizer must give one number, got shape [2]")

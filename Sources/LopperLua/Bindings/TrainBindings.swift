@@ -133,21 +133,23 @@ enum TrainBindings {
             let batchSize = try o.int("batch_size") ?? 60
             let shuffle = try o.bool("shuffle") ?? true, dropLast = try o.bool("drop_last") ?? false
             let prefetch = try o.bool("prefetch") ?? true
-            var beforeStep: (() throws -> Void)?
+            var beforeStep: (() throws -> Void)?, onStart: (() throws -> Void)?
             if let updater {
                 let perEpoch = dropLast ? data.count / max(batchSize, 1) : (data.count + max(batchSize, 1) - 1) / max(batchSize, 1)
                 let (total, overflow) = (epochs ?? Int.max / max(perEpoch, 1)).multipliedReportingOverflow(by: perEpoch)
                 let steps = min(iterations ?? Int.max, overflow ? Int.max : total)
-                try updater.call("start", netRef, optRef) { L in
-                    lua_createtable(L, 0, 2)
-                    lua_pushinteger(L, lua_Integer(steps)); lua_setfield(L, -2, "total")
-                    lua_pushinteger(L, lua_Integer(perEpoch)); lua_setfield(L, -2, "per_epoch")
+                onStart = {
+                    try updater.call("start", netRef, optRef) { L in
+                        lua_createtable(L, 0, 2)
+                        lua_pushinteger(L, lua_Integer(steps)); lua_setfield(L, -2, "total")
+                        lua_pushinteger(L, lua_Integer(perEpoch)); lua_setfield(L, -2, "per_epoch")
+                    }
                 }
                 beforeStep = { try updater.call("step", netRef, optRef) { L in lua_pushinteger(L, lua_Integer(opt.iteration)) } }
             }
             let r = try Trainer.train(net, data: data, optimizer: opt, batchSize: batchSize, epochs: epochs, iterations: iterations,
                                       shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, loss: loss, onStep: stepHook, onEpoch: epochHook,
-                                      beforeStep: beforeStep)
+                                      beforeStep: beforeStep, onStart: onStart)
             try updater?.call("finish", netRef, optRef) { _ in }
             lua_createtable(c.L, 0, 6)
             c.push(int: r.iterations); lua_setfield(c.L, -2, "iterations")

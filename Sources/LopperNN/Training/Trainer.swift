@@ -42,11 +42,13 @@ public enum Trainer {
                              prefetch: Bool = true, loss: Loss? = nil,
                              onStep: ((Step) throws -> Bool)? = nil,
                              onEpoch: ((Epoch) throws -> Bool)? = nil,
-                             beforeStep: (() throws -> Void)? = nil) throws -> Result {
+                             beforeStep: (() throws -> Void)? = nil, onStart: (() throws -> Void)? = nil) throws -> Result {
         guard epochs != nil || iterations != nil else { throw TensorError("train: give epochs or iterations") }
         if let e = epochs, e < 0 { throw TensorError("train: epochs must be non-negative, got \(e)") }
         if let i = iterations, i < 0 { throw TensorError("train: iterations must be non-negative, got \(i)") }
         guard batchSize >= 1 else { throw TensorError("train: batch size must be at least 1, got \(batchSize)") }
+        // A mask updater starts once the settings are known to be valid, so a bad call changes nothing.
+        try onStart?()
         let lossFn = loss ?? { try $0.crossEntropy($1) }
         var result = Result()
         let started = Date()
