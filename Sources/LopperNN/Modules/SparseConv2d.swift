@@ -8,22 +8,14 @@ import LopperKernels
 public final class SparseConv2d: Module {
     public let inChannels: Int, outChannels: Int
     public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
-    let rowStarts: [Int32], columns: [Int32], values: [Float]
+    let weights: CSRMatrix
     public let bias: Tensor?
 
     public init(_ conv: Conv2d) throws {
-        let w = try conv.weight.contiguous()
-        guard w.count < Int(Int32.max) else { throw TensorError("SparseConv2d: \(w.count) weights do not fit 32-bit indices") }
         (inChannels, outChannels) = (conv.inChannels, conv.outChannels)
-        kernel = (w.shape[2], w.shape[3])
+        kernel = (conv.weight.shape[2], conv.weight.shape[3])
         (stride, padding) = (conv.stride, conv.padding)
-        let per = w.count / max(outChannels, 1)
-        var starts: [Int32] = [0], cols: [Int32] = [], vals: [Float] = []
-        for r in 0..<outChannels {
-            for c in 0..<per where w.data[r * per + c] != 0 { cols.append(Int32(c)); vals.append(w.data[r * per + c]) }
-            starts.append(Int32(vals.count))
-        }
-        (rowStarts, columns, values) = (starts, cols, vals)
+        weights = try CSRMatrix(conv.weight, layer: "SparseConv2d")
         bias = try conv.bias.map { b in try Autograd.noGrad { try b.clone() } }
         super.init(kind: "SparseConv2d")
         if let bias { addBuffer("bias", bias) }
@@ -32,14 +24,14 @@ public final class SparseConv2d: Module {
 
     init(copying other: SparseConv2d) throws {
         (inChannels, outChannels, kernel, stride, padding) = (other.inChannels, other.outChannels, other.kernel, other.stride, other.padding)
-        (rowStarts, columns, values) = (other.rowStarts, other.columns, other.values)
+        weights = other.weights
         bias = try other.bias.map { b in try Autograd.noGrad { try b.clone() } }
         super.init(kind: "SparseConv2d")
         if let bias { addBuffer("bias", bias) }
     }
 
     public var density: Double {
-        Double(values.count) / Double(max(outChannels * inChannels * kernel.0 * kernel.1, 1))
+        Double(weights.nonzeros) / Double(max(outChannels * inChannels * kernel.0 * kernel.1, 1))
     }
     public override var summary: String {
         "SparseConv2d(\(inChannels), \(outChannels), kernel=\(kernel.0)x\(kernel.1), density=\(String(format: "%.4f", density)))"
@@ -65,17 +57,10 @@ public final class SparseConv2d: Module {
         let b = try bias?.contiguous()
         let g = lk_window(n: 1, c: inChannels, h: h, w: w, kh: kernel.0, kw: kernel.1, sh: stride.0, sw: stride.1,
                           ph: padding.0, pw: padding.1, oh: oh, ow: ow)
-        let work = values.count * l
-        rowStarts.withUnsafeBufferPointer { rp in columns.withUnsafeBufferPointer { cp in values.withUnsafeBufferPointer { vp in
-            for i in 0..<n {
-                lk_im2col(input.data + i * inChannels * h * w, cols.data, g)
-                let y = out.data + i * outChannels * l
-                let run = { (r: Range<Int>) in
-                    lk_csr_matmul(rp.baseAddress!, cp.baseAddress, vp.baseAddress, b?.data, cols.data, l, y, r.lowerBound, r.upperBound)
-                }
-                if work < 1 << 16 { run(0..<outChannels) } else { Parallel.forEachChunk(outChannels) { _, r in run(r) } }
-            }
-        } } }
+        for i in 0..<n {
+            lk_im2col(input.data + i * inChannels * h * w, cols.data, g)
+            weights.multiply(cols.data, l, into: out.data + i * outChannels * l, bias: b)
+        }
         return out
     }
 }

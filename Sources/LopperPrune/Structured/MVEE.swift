@@ -103,7 +103,7 @@ public enum MVEE {
         for i in 0..<d { inv[i * d + i] = 1 }
         for col in 0..<d {
             var pivot = col
-            for r in (col + 1)..<max(d, col + 1) where abs(a[r * d + col]) > abs(a[pivot * d + col]) { pivot = r }
+            for r in (col + 1)..<d where abs(a[r * d + col]) > abs(a[pivot * d + col]) { pivot = r }
             guard abs(a[pivot * d + col]) > 1e-300 else { throw TensorError("mvee: the points' shape matrix is singular") }
             if pivot != col {
                 for k in 0..<d { a.swapAt(col * d + k, pivot * d + k); inv.swapAt(col * d + k, pivot * d + k) }

@@ -23,30 +23,24 @@ public enum SparseConversion {
         let convInputs = try inputShapes(net, inputShape ?? net.inputShape)
         for (path, parent) in net.namedModules() {
             for (name, child) in parent.children {
+                // Each candidate: its sparse form, density, a random input at `batch`, and its dense forward.
+                let candidate: (Module, Double, [Int], (Tensor) throws -> Tensor)
                 if let conv = child as? Conv2d, let shape = convInputs[ObjectIdentifier(conv)] {
                     let sparse = try SparseConv2d(conv)
-                    guard sparse.density < 1 else { continue }
-                    let x = try Tensor(shape: [batch] + shape.dropFirst())
-                    x.apply_ { _ in Float(g.normal()) }
-                    let (dense, compressed) = try Autograd.noGrad {
-                        (try median { _ = try conv.forward(x) }, try median { _ = try sparse.forward(x) })
-                    }
-                    let choice = Choice(name: path.isEmpty ? name : path + "." + name, density: sparse.density,
-                                        denseSeconds: dense, sparseSeconds: compressed)
-                    choices.append(choice)
-                    if choice.sparse { try parent.replaceChild(name, with: sparse) }
-                    continue
-                }
-                guard let linear = child as? Linear else { continue }
-                let sparse = try SparseLinear(linear)
-                guard sparse.density < 1 else { continue }
-                let x = try Tensor(shape: [batch, linear.inFeatures])
+                    candidate = (sparse, sparse.density, [batch] + shape.dropFirst(), { try conv.forward($0) })
+                } else if let linear = child as? Linear {
+                    let sparse = try SparseLinear(linear)
+                    candidate = (sparse, sparse.density, [batch, linear.inFeatures], { try $0.linear(linear.weight, bias: linear.bias) })
+                } else { continue }
+                let (sparse, density, inputShape, dense) = candidate
+                guard density < 1 else { continue }
+                let x = try Tensor(shape: inputShape)
                 x.apply_ { _ in Float(g.normal()) }
-                let (dense, compressed) = try Autograd.noGrad {
-                    (try median { _ = try x.linear(linear.weight, bias: linear.bias) }, try median { _ = try sparse.forward(x) })
+                let (denseTime, sparseTime) = try Autograd.noGrad {
+                    (try median { _ = try dense(x) }, try median { _ = try sparse.forward(x) })
                 }
-                let choice = Choice(name: path.isEmpty ? name : path + "." + name, density: sparse.density,
-                                    denseSeconds: dense, sparseSeconds: compressed)
+                let choice = Choice(name: path.isEmpty ? name : path + "." + name, density: density,
+                                    denseSeconds: denseTime, sparseSeconds: sparseTime)
                 choices.append(choice)
                 if choice.sparse { try parent.replaceChild(name, with: sparse) }
             }
