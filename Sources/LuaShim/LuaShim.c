@@ -183,13 +183,13 @@ static lua_State *lp_interrupt_state = NULL;
 static void lp_stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     if (!lp_interrupt_armed) return;
-    if (lp_interrupt_flag) luaL_error(L, "interrupted (Ctrl-C)");
+    if (lp_interrupt_flag) luaL_error(L, lp_interrupt_flag == SIGTERM ? "interrupted (SIGTERM)" : "interrupted (Ctrl-C)");
     if (lp_time_exceeded()) luaL_error(L, "%s", lp_time_limit_message());
 }
 
 static void lp_on_interrupt(int sig) {
     signal(sig, SIG_DFL);  // a second Ctrl-C ends the process at once
-    lp_interrupt_flag = 1;
+    lp_interrupt_flag = sig;
     if (lp_interrupt_state)
         lua_sethook(lp_interrupt_state, lp_stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -200,10 +200,12 @@ void lp_catch_interrupts(lua_State *L) {
     lp_interrupt_armed = 1;
     lua_sethook(L, lp_stop_hook, LUA_MASKCOUNT, LP_HOOK_COUNT);
     signal(SIGINT, lp_on_interrupt);
+    signal(SIGTERM, lp_on_interrupt);  // kill, scancel and a sweep's stop end a run as Ctrl-C does
 }
 
 void lp_release_interrupts(void) {
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     lp_interrupt_armed = 0;
     if (lp_interrupt_state) lua_sethook(lp_interrupt_state, NULL, 0, 0);
     lp_interrupt_state = NULL;
@@ -213,7 +215,7 @@ int lp_interrupted(void) { return lp_interrupt_flag; }
 
 int lp_stop_reason(void) {
     if (!lp_interrupt_armed) return 0;
-    if (lp_interrupt_flag) return 1;
+    if (lp_interrupt_flag) return lp_interrupt_flag == SIGTERM ? 3 : 1;
     return lp_time_exceeded() ? 2 : 0;
 }
 

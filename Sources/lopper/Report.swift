@@ -7,7 +7,8 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render the report of a run again, or of several runs overlaid in one page.",
         discussion: """
-        One run: its report.html and report.md are written again. Several runs (three seeds, \
+        One run: its report.html and report.md are written again. A sweep folder (lopper \
+        sweep): its merged report. Several runs (three seeds, \
         say): one page where series of the same name are averaged, with their min…max \
         spread shaded, and the settings side by side.
         """)
@@ -20,6 +21,11 @@ struct Report: ParsableCommand {
 
     func run() throws {
         do {
+            if runs.count == 1 && FileManager.default.fileExists(atPath: SweepManifest.file(runs[0])) {
+                try SweepReport(folder: runs[0]).write()
+                print(runs[0] + "/report.html")
+                return
+            }
             if runs.count == 1 {
                 try ReportWriter.write(run: runs[0])
                 print(runs[0] + "/report.html")

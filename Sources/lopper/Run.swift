@@ -108,7 +108,7 @@ struct Run: ParsableCommand {
                 try? host.finishRun(error: error)
             })
         } catch let e as ExitCode {
-            if let failure, failure.contains("interrupted (Ctrl-C)") {
+            if let failure, failure.contains("interrupted (") {
                 if let folder {
                     FileHandle.standardError.write("lopper: stopped; finished cells are kept. Resume with: lopper run --resume \(folder)\n".data(using: .utf8)!)
                 }

@@ -48,6 +48,12 @@ enum RunBindings {
             try c.arity(0, 0)
             return c.push(Date().timeIntervalSince1970)
         },
+        LuaFunction("_unique") { c in
+            // _unique() → a name no other process (here or on another node of a shared
+            // filesystem) and no other call uses: for temporary files beside shared ones.
+            try c.arity(0, 0)
+            return c.push(UniqueName.next())
+        },
         LuaFunction("_verbose") { c in
             try c.arity(0, 0)
             return c.push(ProgressLine.mode == .verbose)
@@ -88,4 +94,19 @@ public enum ContentHash {
     }
 
     public static func fnv1a(_ data: Data) -> String { data.withUnsafeBytes { fnv1a($0) } }
+}
+
+/// host.pid.counter: temporary names that concurrent runs (a sweep's points share the cell cache) never share.
+enum UniqueName {
+    nonisolated(unsafe) static var counter = 0
+    static let prefix: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, 255) == 0 ? String(cString: buffer) : "host"
+        return "\(host).\(getpid())"
+    }()
+
+    static func next() -> String {
+        counter += 1
+        return "\(prefix).\(counter)"
+    }
 }

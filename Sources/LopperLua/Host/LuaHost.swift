@@ -219,12 +219,13 @@ public final class LuaHost {
         _ = try protectedCall(nargs: 1, base: base + 1)
     }
 
-    /// While `body` runs, Ctrl-C stops the script at its next step with "interrupted (Ctrl-C)".
+    /// While `body` runs, Ctrl-C (or SIGTERM) stops the script at its next step with "interrupted (Ctrl-C)".
     public func catchingInterrupts<T>(_ body: () throws -> T) rethrows -> T {
         StopRequest.reason = {
             switch lp_stop_reason() {
             case 1: return "interrupted (Ctrl-C)"
             case 2: return String(cString: lp_time_limit_message())
+            case 3: return "interrupted (SIGTERM)"
             default: return nil
             }
         }

@@ -214,7 +214,7 @@ end
 -- Writes a cache entry through a temporary folder and a rename: never half an entry.
 local function store(dir, text, out, touched)
   local named = out.named
-  local tmp = dir .. ".tmp" .. math.random(1 << 30)
+  local tmp = dir .. ".tmp." .. lp._unique()
   lp._mkdir(tmp)
   for i, t in ipairs(out.tensors) do named["t" .. i] = t end
   if next(named) then lp.save(tmp .. "/tensors.safetensors", named) end

@@ -112,9 +112,10 @@ function lp.json(v)
   return text
 end
 
--- Writes a whole file through a temporary name and a rename, so a reader never sees half.
+-- Writes a whole file through a temporary name and a rename, so a reader never sees half;
+-- the name is this process's own, as concurrent runs (a sweep's points) share the cell cache.
 local function write_atomically(path, text)
-  local tmp = path .. ".tmp"
+  local tmp = path .. ".tmp." .. lp._unique()
   local f = assert(io_open(tmp, "w"))
   f:write(text)
   f:close()

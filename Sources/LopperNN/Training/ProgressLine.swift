@@ -11,6 +11,11 @@ public final class ProgressLine {
     nonisolated(unsafe) static var lastDraw = Date.distantPast
     nonisolated(unsafe) static var drawn = false
     static let isTerminal = isatty(2) != 0
+    /// Seconds between plain lines: `LOPPER_PROGRESS_EVERY` (a sweep reads its points' logs), else 15.
+    static let plainInterval: Double = {
+        guard let text = ProcessInfo.processInfo.environment["LOPPER_PROGRESS_EVERY"], let s = Double(text), s > 0, s.isFinite else { return 15 }
+        return s
+    }()
 
     public let label: String
     public let total: Int
@@ -69,7 +74,7 @@ public final class ProgressLine {
     static func draw() {
         guard mode != .quiet, let first = active.first else { return }
         let now = Date()
-        let interval = isTerminal ? 0.1 : (mode == .verbose ? 2 : 15)
+        let interval = isTerminal ? 0.1 : (mode == .verbose ? min(2, plainInterval) : plainInterval)
         // On a plain output nothing is printed for work that ends within the interval.
         let since = isTerminal ? lastDraw : max(lastDraw, first.started)
         guard now.timeIntervalSince(since) >= interval else { return }

@@ -58,12 +58,12 @@ void **lp_new_object(lua_State *L, const void *key);
 // The pointer stored in the userdata at `idx` if its metatable is registered under `key`.
 void *lp_to_object(lua_State *L, int idx, const void *key);
 
-// Ctrl-C makes the running script raise "interrupted (Ctrl-C)" at its next Lua step;
+// Ctrl-C (SIGTERM) makes the running script raise "interrupted (Ctrl-C)" ("(SIGTERM)") at its next Lua step;
 // native loops (through StopRequest, which reads lp_stop_reason) stop at their next step.
 void lp_catch_interrupts(lua_State *L);
 void lp_release_interrupts(void);
 int lp_interrupted(void);
-// While a script runs: 1 after Ctrl-C, 2 past --time-limit, else 0 (for native loops).
+// While a script runs: 1 after Ctrl-C, 3 after SIGTERM, 2 past --time-limit, else 0 (for native loops).
 int lp_stop_reason(void);
 // --time-limit: after `seconds` (0: none) of wall time, the script raises at its next
 // Lua step and native loops stop at their next step boundary (through lp_stop_reason).
