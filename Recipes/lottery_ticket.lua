@@ -15,7 +15,7 @@ local cfg = lp.config{
   rewind_to = 0,       -- rewind to step k (0: initialisation)
   reinit = true,       -- also train the random re-initialisation control
   reinit_init = "",    -- initialiser of the control ("": the same as init)
-  seeds = 1,
+  seed = 1, seeds = 1,  -- seeds seed, seed + 1, …, seed + seeds - 1 (a sweep: --grid seed=1,2,3)
   data = "fashion_mnist", root = "",  -- or cifar10 / cifar100 (root: its folder; "" = $LOPPER_DATA)
   validation = 0,      -- hold out N training images (paper: 5000) and report test accuracy at
   eval_every = 100,    --   the checked step of lowest validation loss (the paper's early stopping)
@@ -43,7 +43,7 @@ end
 -- Each round is a cell: re-running with more rounds or seeds re-uses the rounds already
 -- trained, and a stopped run resumes from its last finished round (lopper run --resume).
 local rows, t0 = {}, os.time()
-for seed = 1, cfg.seeds do
+for seed = cfg.seed, cfg.seed + cfg.seeds - 1 do
   -- The weights every round rewinds to: θ₀, or θ_k after k steps (a fresh optimizer
   -- each round, as in OpenLTH).
   local theta = lp.cell("seed " .. seed .. " rewind point", function()

@@ -39,10 +39,10 @@ public struct SweepReport {
         out += "<p class=\"meta\">\(manifest.points.count) points (\(escape(stateSummary))); grid \(escape(gridText))"
         if !manifest.set.isEmpty { out += "; every point: \(escape(manifest.set.joined(separator: " ")))" }
         out += "; backend \(escape(manifest.backend)), \(manifest.threads) thread(s) a run; created \(escape(manifest.created)).</p>\n"
-        let charts = results.charts()
-        if !charts.isEmpty {
-            out += "<h2>Results</h2>\n<div class=\"grid\">" + charts.map { $0.svg(width: 560, height: 340) }.joined() + "</div>\n"
-            let t = results.table()
+        let charts = results.charts(), t = results.table()
+        if !t.rows.isEmpty {
+            out += "<h2>Results</h2>\n"
+            if !charts.isEmpty { out += "<div class=\"grid\">" + charts.map { $0.svg(width: 560, height: 340) }.joined() + "</div>\n" }
             let caption = "mean ± std over " + (results.overKey ?? "points") + " (n points), each point's last logged value"
             out += "<table><caption>\(escape(caption))</caption><tr>" + t.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
             for row in t.rows { out += "<tr>" + row.map { "<td class=\"n\">\(escape($0))</td>" }.joined() + "</tr>" }

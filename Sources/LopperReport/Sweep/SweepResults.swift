@@ -22,6 +22,8 @@ public struct SweepResults {
     public private(set) var summaries: [Int: [String: Double]] = [:]
     public private(set) var metrics: [String] = []
     public private(set) var groups: [Group] = []
+    /// Whether x is a number (a text axis gets the table but no curves).
+    public private(set) var numericX = true
 
     /// Counters that are not results.
     static let counters: Set<String> = ["step", "iteration", "epoch", "round", "seed", "time", "seconds"]
@@ -37,29 +39,39 @@ public struct SweepResults {
         let x = manifest.x ?? Self.sparsityKeys.first { numeric.contains($0) }
             ?? numeric.first { $0 != over } ?? keys.first { $0 != over } ?? "point"
         (overKey, xKey, seriesKeys) = (over, x, keys.filter { $0 != x && $0 != over })
-        var order: [String] = []
+        // A record's text fields that are not grid keys (arm = "reinit", say) name its metrics
+        // apart: "accuracy (arm=reinit)". The plain name keeps the last value of any record.
+        var order: [String] = [], tagged = Set<String>()
         for p in manifest.points where p.state == "finished" {
             let run = try RunRecord(path: folder + "/" + p.name)
             var last: [String: Double] = [:]
             for r in run.records {
-                for (k, v) in r {
-                    guard let d = v.number, d.isFinite, !keys.contains(k), !Self.counters.contains(k) else { continue }
-                    if last[k] == nil && !order.contains(k) { order.append(k) }
+                let tag = r.keys.sorted().compactMap { k in r[k]?.string.map { "\(k)=\($0)" } }
+                    .filter { t in !keys.contains { t.hasPrefix($0 + "=") } }.joined(separator: ",")
+                for k in r.keys.sorted() {
+                    guard let d = r[k]?.number, d.isFinite, !keys.contains(k), !Self.counters.contains(k) else { continue }
+                    let name = tag.isEmpty ? k : "\(k) (\(tag))"
+                    if !tag.isEmpty { tagged.insert(k) }
+                    for n in Set([k, name]) where !order.contains(n) { order.append(n) }
                     last[k] = d
+                    last[name] = d
                 }
             }
             summaries[p.index] = last
         }
-        metrics = order.filter { $0 != xKey }
+        metrics = order.filter { $0 != x && !tagged.contains($0) && !$0.hasPrefix(x + " (") }
         var byKey: [String: Int] = [:]
+        let xKey = x
         for p in manifest.points {
             guard let summary = summaries[p.index] else { continue }
             let xText = p.value(xKey) ?? summary[xKey].map(JSONValue.format) ?? ""
-            guard let x = Double(xText) ?? summary[xKey] else { continue }
+            // A text axis (method names) orders the table; it draws no curve.
+            let position = (manifest.grid + manifest.zip).first { $0.key == xKey }?.values.firstIndex(of: xText).map(Double.init)
+            guard let xValue = Double(xText) ?? summary[xKey] ?? position else { continue }
+            if Double(xText) == nil && summary[xKey] == nil { numericX = false }
             let series = seriesKeys.map { "\($0)=\(p.value($0) ?? "")" }.joined(separator: ",")
-            let xKey = self.xKey
             let key = series + "\u{1}" + xText
-            if byKey[key] == nil { byKey[key] = groups.count; groups.append(Group(series: series, x: x, xText: xText)) }
+            if byKey[key] == nil { byKey[key] = groups.count; groups.append(Group(series: series, x: xValue, xText: xText)) }
             let g = byKey[key]!
             groups[g].points.append(p.index)
             for (k, v) in summary { groups[g].values[k, default: []].append(v) }
@@ -84,6 +96,7 @@ public struct SweepResults {
 
     /// One chart per metric: every series against x, the mean over the averaged key with ±1 std shaded.
     public func charts() -> [LineChart] {
+        guard numericX else { return [] }
         let xs = groups.map(\.x)
         let logX = (xs.min() ?? 0) > 0 && (xs.max() ?? 0) / (xs.min() ?? 1) >= 50
         return metrics.map { metric in
