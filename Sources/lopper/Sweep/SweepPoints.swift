@@ -53,6 +53,15 @@ enum SweepPoints {
         return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last.map(String.init) ?? ""
     }
 
+    /// Whether `pid` is a live lopper process (not gone, not a zombie nobody reaped, not a reused pid).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+        return state != "Z" && state != "X" && command.contains("lopper")
+    }
+
     /// The state of every point as its run folder records it (a local "running" point whose
     /// process is gone was killed: "stopped").
     static func refresh(_ m: inout SweepManifest, sweep: String) {
@@ -69,7 +78,7 @@ enum SweepPoints {
                 if m.points[i].error == nil { m.points[i].error = error(fromLog: log(sweep, p)) }
             case "running", "started":
                 // Slurm's queue has the last word on its tasks (SlurmSweep.merge).
-                let alive = m.backend == "slurm" || p.pid.map { kill($0, 0) == 0 } == true
+                let alive = m.backend == "slurm" || p.pid.map(isRunning) == true
                 m.points[i].state = alive ? "running" : "stopped"
             default: m.points[i].state = "stopped"
             }
