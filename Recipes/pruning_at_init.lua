@@ -16,7 +16,7 @@ local cfg = lp.config{
   methods = {"random", "magnitude", "snip", "grasp", "synflow"},
   method = "",                     -- one method only ("": every one of methods)
   max_alpha = 3, step = 0.5,       -- compression 10^α for α = 0, step, …, max_alpha
-  compression = 0,                 -- one compression only, e.g. 100 (0: the ladder above)
+  compression = 0.0,               -- one compression only, e.g. 100 or 3.16 (0: the ladder above)
   synflow_rounds = 100,
   iterations = 100,                -- training steps for each pruned network (0: collapse only)
   lr = 1e-3, batch = 60, seed = 1,

@@ -10,14 +10,8 @@ struct RunFolder {
     /// copy of the script.
     static func create(root: String, script: String, name: String?, now: Date = Date()) throws -> RunFolder {
         let recipe = URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
-        let stamp = DateFormatter()
-        stamp.dateFormat = "yyyyMMdd-HHmmss"
-        stamp.timeZone = TimeZone(identifier: "UTC")
-        let base = name ?? "\(recipe)-\(stamp.string(from: now))"
-        guard !base.isEmpty, !base.contains("/") else { throw RunFolderError("--name must be a folder name without '/', got '\(base)'") }
+        let base = try folderName(name ?? "\(recipe)-\(stamp(now))", root: root)
         let fm = FileManager.default
-        do { try fm.createDirectory(atPath: root, withIntermediateDirectories: true) }
-        catch { throw RunFolderError("cannot create the runs folder '\(root)': \(error.localizedDescription)") }
         var candidate = root + "/" + base, n = 1
         // createDirectory without intermediates fails if it exists: the claim is atomic.
         while (try? fm.createDirectory(atPath: candidate, withIntermediateDirectories: false)) == nil {
@@ -28,6 +22,22 @@ struct RunFolder {
         try fm.createDirectory(atPath: candidate + "/checkpoints", withIntermediateDirectories: false)
         try fm.copyItem(atPath: script, toPath: candidate + "/" + URL(fileURLWithPath: script).lastPathComponent)
         return RunFolder(path: candidate)
+    }
+
+    /// YYYYMMDD-HHMMSS in UTC, the time part of a default folder name.
+    static func stamp(_ now: Date) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: now)
+    }
+
+    /// `name`, checked to be one folder name, with `root` created to hold it.
+    static func folderName(_ name: String, root: String) throws -> String {
+        guard !name.isEmpty, !name.contains("/") else { throw RunFolderError("--name must be a folder name without '/', got '\(name)'") }
+        do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        catch { throw RunFolderError("cannot create the runs folder '\(root)': \(error.localizedDescription)") }
+        return name
     }
 
     /// The script's hash: enough to tell two versions of a recipe apart.

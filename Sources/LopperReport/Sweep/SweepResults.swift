@@ -84,7 +84,9 @@ public struct SweepResults {
         let mean = v.reduce(0, +) / Double(v.count)
         guard v.count > 1 else { return (mean, 0) }
         let ss = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-        return (mean, (ss / Double(v.count - 1)).squareRoot())
+        let std = (ss / Double(v.count - 1)).squareRoot()
+        // Equal values summed in another order differ in the last bits: that spread is 0.
+        return (mean, std <= 1e-9 * max(1, abs(mean)) ? 0 : std)
     }
 
     /// The series names, in the grid's order.

@@ -142,18 +142,22 @@ struct Sweep: ParsableCommand {
             let points = try SweepPlan.points(grid: axes, zip: zipped)
             print("\(points.count) points, \(slurm ? "one Slurm array task each" : "\(jobs) at a time"), \(threads) thread(s) each:")
             for p in points { print("  \(p.index)  \(p.name)") }
+            if slurm {
+                let recipe = URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
+                var m = SweepManifest(name: name ?? recipe + "-sweep-<stamp>", recipe: recipe, script: "", created: "", grid: axes, zip: zipped,
+                                      set: settings, x: x, over: over, backend: "slurm", threads: threads, jobs: 1, points: points)
+                m.slurm = .init(options: slurmOptions(threads: threads), throttle: throttle)
+                let folder = Self.absolute(runsDir) + "/" + m.name
+                print("\nsbatch --parsable --array=\(SlurmSweep.arraySpec(points.map(\.index), throttle: throttle)) \(folder)/sweep.sbatch:")
+                print(SlurmSweep.script(folder: folder, manifest: m), terminator: "")
+            }
             return 0
         }
         let runs = Self.absolute(runsDir)
         var (folder, manifest) = try SweepPlan.create(recipe: script, runsDir: runs, name: name, grid: axes, zip: zipped, set: settings,
                                                       x: x, over: over, backend: slurm ? "slurm" : "local", threads: threads, jobs: jobs)
         if slurm {
-            var options: [[String]] = []
-            if let partition { options.append(["partition", partition]) }
-            if let time { options.append(["time", time]) }
-            options.append(["cpus-per-task", String(threads)])
-            if let mem { options.append(["mem", mem]) }
-            manifest.slurm = .init(options: options, throttle: throttle)
+            manifest.slurm = .init(options: slurmOptions(threads: threads), throttle: throttle)
             try manifest.save(folder)
             var s = SlurmSweep(folder: folder, manifest: manifest)
             let job: String
@@ -167,6 +171,16 @@ struct Sweep: ParsableCommand {
         }
         var local = LocalSweep(folder: folder, manifest: manifest, jobs: jobs, threads: threads, failFast: failFast)
         return try local.run()
+    }
+
+    /// The #SBATCH options, in the script's order.
+    func slurmOptions(threads: Int) -> [[String]] {
+        var options: [[String]] = []
+        if let partition { options.append(["partition", partition]) }
+        if let time { options.append(["time", time]) }
+        options.append(["cpus-per-task", String(threads)])
+        if let mem { options.append(["mem", mem]) }
+        return options
     }
 
     func resumeSweep(_ folder: String) throws -> Int32 {

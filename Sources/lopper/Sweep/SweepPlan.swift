@@ -129,14 +129,10 @@ enum SweepPlan {
         try check(recipe: recipe, axes: grid + zip, set: set)
         let points = try points(grid: grid, zip: zip)
         let recipeName = URL(fileURLWithPath: recipe).deletingPathExtension().lastPathComponent
-        let stamp = DateFormatter()
-        stamp.dateFormat = "yyyyMMdd-HHmmss"
-        stamp.timeZone = TimeZone(identifier: "UTC")
-        let sweepName = name ?? "\(recipeName)-sweep-\(stamp.string(from: Date()))"
-        guard !sweepName.isEmpty, !sweepName.contains("/") else { throw SweepError("--name must be a folder name without '/', got '\(sweepName)'") }
+        let sweepName: String
+        do { sweepName = try RunFolder.folderName(name ?? "\(recipeName)-sweep-\(RunFolder.stamp(Date()))", root: runsDir) }
+        catch let e as RunFolderError { throw SweepError(String(e.description.dropFirst("lopper: ".count))) }
         let fm = FileManager.default
-        do { try fm.createDirectory(atPath: runsDir, withIntermediateDirectories: true) }
-        catch { throw SweepError("cannot create the runs folder '\(runsDir)': \(error.localizedDescription)") }
         let folder = runsDir + "/" + sweepName
         guard (try? fm.createDirectory(atPath: folder, withIntermediateDirectories: false)) != nil else {
             throw SweepError("\(folder) exists already: continue it with `lopper sweep --resume \(folder)`, or choose another --name")
