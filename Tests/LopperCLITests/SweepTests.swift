@@ -186,6 +186,43 @@ final class SweepTests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: nowhere), "--dry-run created folders")
     }
 
+    func testASweepFileIsTheCommandLineWrittenDown() throws {
+        let recipe = try script(tiny)
+        let dir = runsDir + "/sweep-files"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/figure.lua"
+        try """
+        -- The figure of the tiny recipe.
+        sweep{
+          recipe = "\(recipe)",
+          grid = {"method=a,b", {"seed", 1, 2}},
+          set = {steps = 1},
+          name = "from_file", runs_dir = "\(sweeps)",
+          slurm = {partition = "cpu", time = "1:00:00", cpus_per_task = 2},
+        }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let dry = try sweep([file, "--dry-run", "--slurm"])
+        XCTAssertEqual(dry.status, 0, dry.err)
+        XCTAssertTrue(dry.out.hasPrefix("4 points, one Slurm array task each, 2 thread(s) each:\n  0  method=a,seed=1\n"), dry.out)
+        for line in ["#SBATCH --output=\(sweeps)/from_file/logs/%a.log", "#SBATCH --partition=cpu", "#SBATCH --time=1:00:00",
+                     "#SBATCH --cpus-per-task=2", "sweep --task \(sweeps)/from_file"] {
+            XCTAssertTrue(dry.out.contains(line), "no '\(line)' in: \(dry.out)")
+        }
+        let r = try sweep([file, "--grid", "density=0.1,0.2"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try states(sweeps + "/from_file").count, 8, "the command line's axis multiplies the file's")
+        XCTAssertTrue(try String(contentsOfFile: sweeps + "/from_file/sweep.json", encoding: .utf8).contains("\"steps=1\""))
+
+        try #"sweep{recipe = "x.lua", grids = {}}"#.write(toFile: dir + "/typo.lua", atomically: true, encoding: .utf8)
+        let typo = try sweep([dir + "/typo.lua"])
+        XCTAssertEqual(typo.status, 1)
+        XCTAssertTrue(typo.err.contains("sweep{…}: unknown key 'grids' (known: recipe, grid, zip, set"), typo.err)
+        try "sweep{recipe = \"x.lua\", grid = {\"seed=1\"}}\nos.execute(\"true\")\n".write(toFile: dir + "/shell.lua", atomically: true, encoding: .utf8)
+        let shell = try sweep([dir + "/shell.lua"])
+        XCTAssertEqual(shell.status, 1)
+        XCTAssertTrue(shell.err.contains("running other programs is not allowed"), shell.err)
+    }
+
     func testBadGridsAreRefusedWithTheSettingNamed() throws {
         let recipe = try script(tiny)
         func refused(_ args: [String], _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -224,6 +261,25 @@ final class SweepTests: CLITestCase {
         XCTAssertEqual(p.terminationStatus, 1)
         XCTAssertTrue(e.contains("`sbatch` is not on PATH"), e)
         XCTAssertFalse(FileManager.default.fileExists(atPath: sweeps + "/nosbatch"))
+        // An sbatch that refuses the job: its exit status and output are quoted.
+        let bin = runsDir + "/fake-bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'sbatch: error: invalid partition specified: nosuch' >&2\nexit 1\n"
+            .write(toFile: bin + "/sbatch", atomically: true, encoding: .utf8)
+        chmod(bin + "/sbatch", 0o755)
+        let q = Process()
+        q.executableURL = binary
+        q.arguments = ["sweep", recipe, "--grid", "seed=1,2", "--slurm", "--partition", "nosuch", "--runs-dir", sweeps, "--name", "refused"]
+        q.environment = ["PATH": bin]
+        let qerr = Pipe()
+        q.standardError = qerr
+        q.standardOutput = FileHandle.nullDevice
+        try q.run()
+        let qe = String(decoding: qerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        q.waitUntilExit()
+        XCTAssertEqual(q.terminationStatus, 1)
+        XCTAssertTrue(qe.contains("failed (exit status 1): sbatch: error: invalid partition specified: nosuch"), qe)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sweeps + "/refused"))
     }
 
     func testPruningAtInitSweepsOneMethodAndCompressionAPoint() throws {

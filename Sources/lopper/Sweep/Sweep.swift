@@ -17,7 +17,7 @@ struct Sweep: ParsableCommand {
         renders it again.
         """)
 
-    @Argument(help: "The recipe to sweep.")
+    @Argument(help: "The recipe to sweep, or a sweep file (a Lua file calling sweep{recipe = …, grid = {…}, …}).")
     var script: String?
 
     @Option(name: .customLong("grid"), help: ArgumentHelp("An axis of the grid: a setting the recipe declares and its values (repeatable).", valueName: "key=v1,v2,…"))
@@ -104,6 +104,11 @@ struct Sweep: ParsableCommand {
             if let task { return try runTask(task) }
             if let status { throw ExitCode(try showStatus(Self.absolute(status))) }
             if let resume { throw ExitCode(try resumeSweep(Self.absolute(resume))) }
+            if let script, SweepFile.isSweepFile(script) {
+                var fromFile = self
+                fromFile.apply(try SweepFile.read(script))
+                throw ExitCode(try fromFile.startSweep())
+            }
             throw ExitCode(try startSweep())
         } catch let e as SweepError {
             say(e.description)
@@ -111,6 +116,28 @@ struct Sweep: ParsableCommand {
         } catch let e as ReportError {
             say("lopper " + e.description)
             throw ExitCode(1)
+        }
+    }
+
+    /// A sweep file's settings, under what the command line gives (its axes and --set add to the file's).
+    mutating func apply(_ file: SweepFile) {
+        script = file.recipe
+        grid = file.grid + grid
+        zip = file.zip + zip
+        settings = file.set + settings
+        if let n = file.runsDir, runsDir == "runs" { runsDir = n }
+        name = name ?? file.name
+        jobs = jobs ?? (slurm ? nil : file.jobs)
+        threads = threads ?? file.threads
+        x = x ?? file.x
+        over = over ?? file.over
+        failFast = failFast || file.failFast
+        if slurm, let t = file.slurm {
+            partition = partition ?? t["partition"]?.string
+            time = time ?? t["time"]?.string
+            mem = mem ?? t["mem"]?.string
+            cpusPerTask = cpusPerTask ?? t["cpus_per_task"]?.number.map { Int($0) }
+            throttle = throttle ?? t["throttle"]?.number.map { Int($0) }
         }
     }
 
