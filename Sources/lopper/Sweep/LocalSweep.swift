@@ -65,7 +65,8 @@ struct LocalSweep {
             clear()
             var lines = running.values.sorted { $0.point < $1.point }.map { r -> String in
                 let p = manifest.points[r.point]
-                return String("  \(p.name): \(SweepPoints.lastLine(SweepPoints.log(folder, p)))".prefix(150))
+                let line = SweepPoints.lastLine(SweepPoints.log(folder, p))
+                return String("  \(p.name) \(clock(Date().timeIntervalSince(r.started)))\(line.isEmpty ? "" : ": " + line)".prefix(150))
             }
             let done = manifest.points.filter { $0.state == "finished" }.count
             let bad = manifest.points.filter { $0.state == "failed" }.count
