@@ -94,5 +94,10 @@ void lk_channel_combine(const float *restrict x, const float *restrict g, long n
 // r0..r1−1, xt [in, n] and yt [rows, n] row-major; bias may be NULL.
 void lk_csr_matmul(const int32_t *restrict rowptr, const int32_t *restrict col, const float *restrict val,
                    const float *restrict bias, const float *restrict xt, long n, float *restrict yt, long r0, long r1);
+// One sample through the same matrix as sliced ELL, eight rows a slice sorted by length:
+// y[perm[8s + i]] = bias + Σ over slice s's len[s] columns of val · x[col] (rows < rows).
+void lk_sell8_matvec(const int32_t *restrict start, const int32_t *restrict len, const int32_t *restrict col,
+                     const float *restrict val, const int32_t *restrict perm, const float *restrict bias,
+                     const float *restrict x, float *restrict y, long slices, long rows);
 
 #endif
