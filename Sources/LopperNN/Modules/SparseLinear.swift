@@ -8,6 +8,9 @@ public final class SparseLinear: Module {
     public let inFeatures: Int, outFeatures: Int
     let weights: CSRMatrix
     public let bias: Tensor?
+    /// Whether the ReLU that followed this layer is folded in (`SparseConversion.foldReLUs`):
+    /// the outputs are rectified here and the ReLU module is gone, one module call fewer.
+    public var rectified = false
 
     /// The nonzeros of `linear`'s weight (its mask applied).
     public init(_ linear: Linear) throws {
@@ -24,7 +27,7 @@ public final class SparseLinear: Module {
     public var nonzeros: Int { weights.nonzeros }
     public var density: Double { Double(weights.nonzeros) / Double(max(inFeatures * outFeatures, 1)) }
     public override var summary: String {
-        "SparseLinear(\(inFeatures), \(outFeatures), density=\(String(format: "%.4f", density)))"
+        "SparseLinear(\(inFeatures), \(outFeatures), density=\(String(format: "%.4f", density))\(rectified ? ", then ReLU" : ""))"
     }
 
     /// A copy: the stored nonzeros are never changed, so they are shared; the bias is not.
@@ -32,6 +35,7 @@ public final class SparseLinear: Module {
         (inFeatures, outFeatures) = (other.inFeatures, other.outFeatures)
         weights = other.weights
         bias = try other.bias.map { b in try Autograd.noGrad { try b.clone() } }
+        rectified = other.rectified
         super.init(kind: "SparseLinear")
         if let bias { addBuffer("bias", bias) }
     }
@@ -52,6 +56,7 @@ public final class SparseLinear: Module {
         // One sample: the rows are the output itself.
         let yt = try Tensor(shape: n == 1 ? leading + [outFeatures] : [outFeatures, n])
         weights.multiply(xt.data, n, into: yt.data, bias: try bias?.contiguous())
+        if rectified { for i in 0..<yt.count where !(yt.data[i] > 0) { yt.data[i] = 0 } }
         return n == 1 ? yt : try yt.transpose(0, 1).contiguous().reshape(leading + [outFeatures])
     }
 }
