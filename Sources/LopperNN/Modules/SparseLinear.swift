@@ -56,7 +56,10 @@ public final class SparseLinear: Module {
         // One sample: the rows are the output itself.
         let yt = try Tensor(shape: n == 1 ? leading + [outFeatures] : [outFeatures, n])
         weights.multiply(xt.data, n, into: yt.data, bias: try bias?.contiguous())
-        if rectified { for i in 0..<yt.count where !(yt.data[i] > 0) { yt.data[i] = 0 } }
+        if rectified {
+            let p = yt.data
+            for i in 0..<yt.count { p[i] = p[i] > 0 ? p[i] : 0 }   // a select, so the loop vectorises
+        }
         return n == 1 ? yt : try yt.transpose(0, 1).contiguous().reshape(leading + [outFeatures])
     }
 }
