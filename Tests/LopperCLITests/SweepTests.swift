@@ -29,10 +29,12 @@ final class SweepTests: CLITestCase {
 
     var sweeps: String { runsDir + "/sweeps" }
 
-    func sweep(_ args: [String]) throws -> Result {
+    /// `lopper sweep args`, with only `path` on PATH if given (no Slurm, a stand-in sbatch).
+    func sweep(_ args: [String], path: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = ["sweep"] + args
+        if let path { p.environment = ["PATH": path] }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -248,18 +250,9 @@ final class SweepTests: CLITestCase {
         XCTAssertEqual(try sweep([recipe, "--grid", "seed=1", "--runs-dir", sweeps, "--name", "once"]).status, 0)
         try refused([recipe, "--grid", "seed=1", "--name", "once"], "exists already: continue it with `lopper sweep --resume")
         // No sbatch on PATH: the command is named, and no sweep folder is left behind.
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["sweep", recipe, "--grid", "seed=1,2", "--slurm", "--runs-dir", sweeps, "--name", "nosbatch"]
-        p.environment = ["PATH": "/nonexistent"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 1)
-        XCTAssertTrue(e.contains("`sbatch` is not on PATH"), e)
+        let none = try sweep([recipe, "--grid", "seed=1,2", "--slurm", "--runs-dir", sweeps, "--name", "nosbatch"], path: "/nonexistent")
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.err.contains("`sbatch` is not on PATH"), none.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: sweeps + "/nosbatch"))
         // An sbatch that refuses the job: its exit status and output are quoted.
         let bin = runsDir + "/fake-bin"
@@ -267,18 +260,10 @@ final class SweepTests: CLITestCase {
         try "#!/bin/sh\necho 'sbatch: error: invalid partition specified: nosuch' >&2\nexit 1\n"
             .write(toFile: bin + "/sbatch", atomically: true, encoding: .utf8)
         chmod(bin + "/sbatch", 0o755)
-        let q = Process()
-        q.executableURL = binary
-        q.arguments = ["sweep", recipe, "--grid", "seed=1,2", "--slurm", "--partition", "nosuch", "--runs-dir", sweeps, "--name", "refused"]
-        q.environment = ["PATH": bin]
-        let qerr = Pipe()
-        q.standardError = qerr
-        q.standardOutput = FileHandle.nullDevice
-        try q.run()
-        let qe = String(decoding: qerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        q.waitUntilExit()
-        XCTAssertEqual(q.terminationStatus, 1)
-        XCTAssertTrue(qe.contains("failed (exit status 1): sbatch: error: invalid partition specified: nosuch"), qe)
+        let refusedBySlurm = try sweep([recipe, "--grid", "seed=1,2", "--slurm", "--partition", "nosuch", "--runs-dir", sweeps,
+                                        "--name", "refused"], path: bin)
+        XCTAssertEqual(refusedBySlurm.status, 1)
+        XCTAssertTrue(refusedBySlurm.err.contains("failed (exit status 1): sbatch: error: invalid partition specified: nosuch"), refusedBySlurm.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: sweeps + "/refused"))
     }
 
