@@ -41,7 +41,7 @@ public struct SweepResults {
         (overKey, xKey, seriesKeys) = (over, x, keys.filter { $0 != x && $0 != over })
         // A record's text fields that are not grid keys (arm = "reinit", say) name its metrics
         // apart: "accuracy (arm=reinit)". The plain name keeps the last value of any record.
-        var order: [String] = [], tagged = Set<String>()
+        var order: [String] = []
         for p in manifest.points where p.state == "finished" {
             let run = try RunRecord(path: folder + "/" + p.name)
             var last: [String: Double] = [:]
@@ -51,15 +51,14 @@ public struct SweepResults {
                 for k in r.keys.sorted() {
                     guard let d = r[k]?.number, d.isFinite, !keys.contains(k), !Self.counters.contains(k) else { continue }
                     let name = tag.isEmpty ? k : "\(k) (\(tag))"
-                    if !tag.isEmpty { tagged.insert(k) }
-                    for n in Set([k, name]) where !order.contains(n) { order.append(n) }
-                    last[k] = d
+                    if !order.contains(name) { order.append(name) }
+                    last[k] = d   // x may name a logged key whatever its records' tags
                     last[name] = d
                 }
             }
             summaries[p.index] = last
         }
-        metrics = order.filter { $0 != x && !tagged.contains($0) && !$0.hasPrefix(x + " (") }
+        metrics = order.filter { $0 != x && !$0.hasPrefix(x + " (") }
         var byKey: [String: Int] = [:]
         let xKey = x
         for p in manifest.points {

@@ -147,14 +147,14 @@ struct Sweep: ParsableCommand {
     }
 
     /// Threads a point and points at once: fill the CPUs, never oversubscribe them.
-    func sizes() -> (jobs: Int, threads: Int) {
+    func sizes(defaultThreads: Int = 1) -> (jobs: Int, threads: Int) {
         let cpus = max(1, ProcessInfo.processInfo.activeProcessorCount)
         if slurm { return (1, cpusPerTask ?? threads ?? 1) }
         switch (jobs, threads) {
         case let (j?, t?): return (j, t)
         case let (j?, nil): return (j, max(1, cpus / j))
         case let (nil, t?): return (max(1, cpus / t), t)
-        case (nil, nil): return (cpus, 1)
+        case (nil, nil): return (max(1, cpus / defaultThreads), defaultThreads)
         }
     }
 
@@ -226,9 +226,8 @@ struct Sweep: ParsableCommand {
             print("submitted job \(job): \(missing.count) array task(s) (\(SlurmSweep.arraySpec(missing, throttle: nil)))")
             return wait ? try showStatus(folder) : 0
         }
-        let cpus = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let threads = self.threads ?? (jobs.map { max(1, cpus / $0) } ?? manifest.threads)
-        var local = LocalSweep(folder: folder, manifest: manifest, jobs: jobs ?? max(1, cpus / threads), threads: threads, failFast: failFast)
+        let (jobs, threads) = sizes(defaultThreads: manifest.threads)
+        var local = LocalSweep(folder: folder, manifest: manifest, jobs: jobs, threads: threads, failFast: failFast)
         return try local.run()
     }
 
