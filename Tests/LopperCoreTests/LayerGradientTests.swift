@@ -20,6 +20,15 @@ extension GradientCheckTests {
                 try $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
             }
         }
+        // Winograd F(2x2, 3x3), in groups of 2 samples with a remainder.
+        let saved = (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct)
+        defer { (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct) = saved }
+        (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct) = (1, 1, 8)
+        try gradcheck("conv2d Winograd", [r([3, 8, 4, 6]), r([8, 8, 3, 3]), r([8])]) {
+            XCTAssertTrue(ConvPlan(input: $0[0].shape, weight: $0[1].shape, window: Window2d(kernel: (3, 3), padding: (1, 1)), output: (4, 6)).winograd)
+            return try $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
+        }
+        (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct) = saved
         try gradcheck("unfold", [r([1, 2, 4, 4])]) { try $0[0].unfold(Window2d(kernel: (2, 3), stride: (1, 2), padding: (1, 0))) }
     }
 
@@ -57,6 +66,8 @@ extension GradientCheckTests {
     func testConvolutionPathsAgree() throws {
         let saved = (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct)
         defer { (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct) = saved }
+        let savedWinograd = (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct)
+        defer { (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct) = savedWinograd }
         let cases: [(x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int))] = [
             ([5, 1, 9, 9], [6, 1, 5, 5], (1, 1), (2, 2)),      // LeNet-5's first layer
             ([4, 6, 7, 8], [16, 6, 5, 5], (1, 1), (0, 0)),
@@ -65,17 +76,22 @@ extension GradientCheckTests {
             ([3, 4, 7, 7], [5, 4, 3, 3], (2, 2), (1, 1)),      // strided: the column path
             ([3, 4, 7, 6], [5, 4, 3, 3], (1, 1), (1, 1)),      // 3x3 "same", odd height
             ([2, 3, 1, 1], [2, 3, 3, 3], (1, 1), (1, 1)),      // a 1x1 image
+            ([5, 8, 6, 8], [16, 8, 3, 3], (1, 1), (1, 1)),     // 3x3 "same" on even maps: Winograd where on
+            ([7, 16, 2, 2], [8, 16, 3, 3], (1, 1), (1, 1)),    // one tile a sample
         ]
         // The column path by groups of samples (a whole chunk, or remainders) and one at a time.
         // The direct kernels with and without AVX-512 (where the processor has it).
         let wide512 = lk_wide512()
         defer { lk_set_wide512(wide512) }
-        for (workers, minimum, columns, avx512) in [(1, 0, 512, true), (3, 0, 512, true), (1, 0, 512, false), (3, 0, 512, false),
-                                                    (1, Int.max, 512, true), (3, Int.max, 512, true), (3, Int.max, 1, true)] {
+        // Winograd on (every 3x3 "same" layer on even maps) by groups of 1, 3 and all samples.
+        for (workers, minimum, columns, avx512, tiles) in [(1, 0, 512, true, 0), (3, 0, 512, true, 0), (1, 0, 512, false, 0), (3, 0, 512, false, 0),
+                                                           (1, Int.max, 512, true, 0), (3, Int.max, 512, true, 0), (3, Int.max, 1, true, 0),
+                                                           (1, 0, 512, true, 1), (2, 0, 512, true, 36), (1, 0, 512, true, 1000)] {
             (Parallel.workers, ConvPlan.directMinimumOutput, ConvPlan.columnsPerProduct) = (workers, minimum, columns)
+            (ConvPlan.winogradMinimumChannels, ConvPlan.winogradMinimumTiles, ConvPlan.tilesPerProduct) = tiles == 0 ? savedWinograd : (1, 1, tiles)
             lk_set_wide512(avx512 ? 1 : 0)
             for (xs, ws, stride, padding) in cases {
-                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct\(avx512 && wide512 != 0 ? " AVX-512" : "")" : "columns by \(columns)")"
+                let label = "x \(xs) w \(ws) stride \(stride) padding \(padding), \(workers) workers, \(minimum == 0 ? "direct\(avx512 && wide512 != 0 ? " AVX-512" : "")" : "columns by \(columns)")\(tiles > 0 ? ", Winograd by \(tiles) tiles" : "")"
                 let x = r(xs), w = r(ws), b = r([ws[0]])
                 for t in [x, w, b] { t.requiresGrad = true }
                 let y = try x.conv2d(w, bias: b, stride: stride, padding: padding)

@@ -101,12 +101,16 @@ extension Tensor {
         // Too few groups for the workers (batch 1): groups one after another, each product split.
         let serial = !plan.direct && plan.groups(n) < Parallel.workers
         plan.splitRows = serial
-        Parallel.forEachChunk(serial ? 1 : plan.groups(n)) { _, chunk in
-            let groups = serial ? 0..<plan.groups(n) : chunk
-            let scratch = plan.scratch(backward: false)
-            for group in groups {
-                let s = group * plan.group, count = Swift.min(plan.group, n - s)
-                plan.forward(x.data + s * plan.inputPlane, count: count, w.data, b?.data, into: out.data + s * plan.outputPlane, scratch)
+        let prepared = plan.winograd ? plan.prepared(w.data) : []
+        prepared.withUnsafeBufferPointer { prepared in
+            Parallel.forEachChunk(serial ? 1 : plan.groups(n)) { _, chunk in
+                let groups = serial ? 0..<plan.groups(n) : chunk
+                let scratch = plan.scratch(backward: false)
+                for group in groups {
+                    let s = group * plan.group, count = Swift.min(plan.group, n - s)
+                    plan.forward(x.data + s * plan.inputPlane, count: count, w.data, prepared: prepared.baseAddress ?? UnsafePointer(w.data),
+                                 b?.data, into: out.data + s * plan.outputPlane, scratch)
+                }
             }
         }
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
@@ -125,8 +129,8 @@ extension Tensor {
         let gx = requiresGrad ? try Tensor(uninitializedShape: shape) : nil
         let chunks = Parallel.chunkCount(plan.groups(n))
         let gw = try Tensor(shape: [chunks, w.count]), gb = try Tensor(shape: [chunks, o])
-        let flipped = gx == nil ? [] : plan.flipped(w.data)
-        flipped.withUnsafeBufferPointer { flippedWeights in
+        let prepared = gx == nil ? [] : plan.prepared(w.data)
+        prepared.withUnsafeBufferPointer { preparedWeights in
             Parallel.forEachChunk(plan.groups(n)) { chunk, groups in
                 let scratch = plan.scratch(backward: true)
                 let gwChunk = gw.data + chunk * w.count, gbChunk = gb.data + chunk * o
@@ -134,7 +138,7 @@ extension Tensor {
                     let s = group * plan.group, count = Swift.min(plan.group, n - s)
                     let gs = g.data + s * plan.outputPlane
                     plan.backward(x.data + s * plan.inputPlane, gs, count: count, w.data,
-                                  flipped: flippedWeights.baseAddress ?? UnsafePointer(w.data),
+                                  prepared: preparedWeights.baseAddress ?? UnsafePointer(w.data),
                                   gw: wantW ? gwChunk : nil, gx: gx.map { $0.data + s * plan.inputPlane }, scratch)
                     if wantB {
                         for i in 0..<count { for k in 0..<o {
@@ -142,6 +146,7 @@ extension Tensor {
                         } }
                     }
                 }
+                plan.finish(scratch, gw: wantW ? gwChunk : nil)
             }
         }
         func total(_ t: Tensor, _ shape: [Int]) throws -> Tensor {

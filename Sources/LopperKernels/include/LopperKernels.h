@@ -60,6 +60,27 @@ void lk_conv_wide512(const float *restrict x, long c, long xplane, long xw,
 void lk_conv_wide_weight_grad512(const float *restrict x, long c, long xplane, long xw,
                                  const float *restrict g, long o, long np, long kh, long kw, float *restrict gw);
 
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with padding 1 over even h × w maps
+// (Winograd.c), channels a multiple of 8. Transformed arrays are [16][T][channels] with
+// T = n·(h/2)·(w/2) tiles; tile (ty, tx) of sample i is t = (i·h/2 + ty)·w/2 + tx.
+// u [16][c][k] = G g Gᵀ of weights w [k, c, 3, 3].
+void lk_wino_weights(const float *restrict w, long k, long c, float *restrict u);
+// gw [k, c, 3, 3] += Gᵀ du G (the adjoint of lk_wino_weights).
+void lk_wino_weights_grad(const float *restrict du, long k, long c, float *restrict gw);
+// xt [n, h+2, w+2, c] = x [n, c, h, w] zero-padded by 1, channels innermost.
+void lk_wino_pad(const float *restrict x, long n, long c, long h, long w, float *restrict xt);
+// v [16][T][c] = Bᵀ d B of the tiles of the padded xt.
+void lk_wino_input(const float *restrict xt, long n, long c, long h, long w, float *restrict v);
+// gx [n, c, h, w] = the adjoint of lk_wino_pad and lk_wino_input applied to dv (overlaps
+// summed in gxt, scratch of lk_wino_pad's size).
+void lk_wino_input_adjoint(const float *restrict dv, long n, long c, long h, long w,
+                           float *restrict gxt, float *restrict gx);
+// y [n, k, h, w] = Aᵀ m A (+ bias[k] when bias is not NULL), m [16][T][k].
+void lk_wino_output(const float *restrict m, long n, long k, long h, long w,
+                    const float *restrict bias, float *restrict y);
+// dm [16][T][k] = A dy Aᵀ (the adjoint of lk_wino_output).
+void lk_wino_output_adjoint(const float *restrict dy, long n, long k, long h, long w, float *restrict dm);
+
 // The worker pool (Pool.c). lk_pool_start starts workers − 1 threads (the caller is the
 // first worker) and returns how many there are; lk_pool_run calls task(context, i) for
 // i in [0, count), index 0 on the caller, and returns when all are done. A call made
